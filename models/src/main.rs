@@ -1,0 +1,32 @@
+//! `raftlab`: the command line of the workspace.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "raftlab", about = "MIT 6.5840 systems as pure cores: simulate, model-check, check histories")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a client history for linearizability (see `raftlab lincheck --help`).
+    #[command(disable_help_flag = true)]
+    Lincheck {
+        /// Arguments passed on to the checker.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Lincheck { args } => {
+            let code = raftlab_checker::cli::main(args);
+            ExitCode::from(u8::try_from(code).unwrap_or(3))
+        }
+    }
+}
