@@ -1,1 +1,9 @@
 //! raftlab: the MIT 6.5840 systems as pure state-transition functions.
+//!
+//! - [`raft`]: Raft as a pure core.
+//! - [`sim`]: the deterministic simulator that drives the cores like the lab's labrpc.
+//! - [`harness`]: the lab's test configurations (config.go), on the simulator.
+//! - [`codec`]: the one binary codec of messages and persistent state.
+
+pub mod codec;
+pub mod raft;

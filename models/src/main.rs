@@ -4,7 +4,10 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "raftlab", about = "MIT 6.5840 systems as pure cores: simulate, model-check, check histories")]
+#[command(
+    name = "raftlab",
+    about = "MIT 6.5840 systems as pure cores: simulate, model-check, check histories"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -1,0 +1,1 @@
+//! The Lab 3 (Raft) suite on the simulator.
