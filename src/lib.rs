@@ -6,4 +6,6 @@
 //! - [`codec`]: the one binary codec of messages and persistent state.
 
 pub mod codec;
+pub mod harness;
 pub mod raft;
+pub mod sim;

@@ -46,7 +46,7 @@ pub use message::{
     AppendEntries, AppendOutcome, AppendReply, InstallSnapshot, Reply, Request, RequestVote,
     SnapshotReply, VoteReply,
 };
-pub use node::{Command, NotLeader, Raft, RaftError, Role};
+pub use node::{Command, NotLeader, Raft, RaftError, Role, StartResult};
 pub use output::{Apply, Output, Persist, Timer};
 pub use persist::PersistentState;
 

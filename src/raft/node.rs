@@ -48,6 +48,10 @@ pub enum Role {
     },
 }
 
+/// What `start` returns: the index and term the command will have if it commits, or
+/// the refusal of a node that is not the leader.
+pub type StartResult = Result<(Index, Term), NotLeader>;
+
 /// `start` was called on a node that is not the leader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct NotLeader {
@@ -295,7 +299,7 @@ impl<C: Command> Raft<C> {
     /// The lab's `Start(command)`: if this node is leader, append the command to its log
     /// and start replicating it at once; returns the index it will have if it is ever
     /// committed, and the current term.
-    pub fn start(&mut self, command: C) -> (Result<(Index, Term), NotLeader>, Vec<Output<C>>) {
+    pub fn start(&mut self, command: C) -> (StartResult, Vec<Output<C>>) {
         if !self.is_leader() {
             let refusal = NotLeader {
                 term: self.term,

@@ -1,0 +1,5 @@
+//! The labs' test configurations (their config.go files), on the simulator. They live
+//! in the library, not in tests/, because `raftlab sim` drives the same harness and its
+//! checks as the lab suite does.
+
+pub mod raft;

@@ -1,0 +1,8 @@
+//! The Raft lab's harness (raft/config.go) on the simulator: the world of peers and
+//! appliers, and the configuration handle that test code drives.
+
+mod config;
+mod world;
+
+pub use config::{Config, ELECTION_TIMEOUT, Options, Summary, TEST_LIMIT, TermMoved};
+pub use world::{Applier, Cmd, RaftRpc, RaftWorld, SNAPSHOT_INTERVAL, Stats};
