@@ -131,6 +131,9 @@ pub struct Config {
     pub peers: usize,
     /// Timer ranges.
     pub timing: Timing,
+    /// The most entries one AppendEntries carries (a far-behind follower catches up in
+    /// several round trips rather than in one huge message).
+    pub max_append_entries: usize,
     /// The deliberate bug this node carries, if any.
     pub bug: Option<Bug>,
 }
@@ -139,12 +142,16 @@ impl Config {
     /// The largest cluster a node supports (votes are kept in a 64-bit set).
     pub const MAX_PEERS: usize = 64;
 
+    /// The default of `max_append_entries`.
+    pub const DEFAULT_MAX_APPEND_ENTRIES: usize = 256;
+
     /// Node `me` of a cluster of `peers`, with default timing and no bug.
     pub fn new(me: NodeId, peers: usize) -> Self {
         Config {
             me,
             peers,
             timing: Timing::default(),
+            max_append_entries: Self::DEFAULT_MAX_APPEND_ENTRIES,
             bug: None,
         }
     }
@@ -163,6 +170,9 @@ impl Config {
                 self.peers,
                 Self::MAX_PEERS
             ));
+        }
+        if self.max_append_entries == 0 {
+            return Err("max_append_entries = 0: a leader could never send an entry".into());
         }
         if self.me >= self.peers {
             return Err(format!(

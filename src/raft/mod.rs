@@ -83,6 +83,13 @@ impl NodeSet {
         self.0.count_ones() as usize
     }
 
+    /// Removes a node.
+    pub fn remove(&mut self, id: NodeId) {
+        if id < 64 {
+            self.0 &= !(1 << id);
+        }
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.0 == 0

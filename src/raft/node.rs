@@ -45,6 +45,11 @@ pub enum Role {
         /// For each node, the highest index known to match this log (for this node
         /// itself: its last index).
         match_index: Vec<Index>,
+        /// The nodes with an AppendEntries or InstallSnapshot outstanding. `start` does
+        /// not send to them (their reply, or the next heartbeat, carries the new
+        /// entries), so a slow or unreachable peer gets one request per heartbeat, not
+        /// one per command.
+        in_flight: NodeSet,
     },
 }
 
@@ -105,6 +110,15 @@ pub struct Raft<C> {
     /// once, so `commit_index` is also the last applied index.
     commit_index: Index,
     leader: Option<NodeId>,
+}
+
+/// Whether a leader sends to a peer that already has a request outstanding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Send {
+    /// Heartbeats, elections, and answers to replies: always send.
+    Always,
+    /// `start`: leave peers with a request outstanding to their reply or the heartbeat.
+    UnlessInFlight,
 }
 
 /// The effects of one step, gathered before the persist marker is put in front.
@@ -324,7 +338,7 @@ impl<C: Command> Raft<C> {
             match_index[self.config.me] = index;
         }
         for peer in self.others() {
-            self.send_append(peer, &mut s);
+            self.send_append(peer, Send::UnlessInFlight, &mut s);
         }
         self.advance_commit(&mut s);
         (Ok((index, self.term)), self.finish(s))
@@ -459,6 +473,7 @@ impl<C: Command> Raft<C> {
         self.role = Role::Leader {
             next_index: vec![last + 1; n],
             match_index,
+            in_flight: NodeSet::default(),
         };
         self.leader = Some(self.config.me);
         event!(
@@ -469,7 +484,7 @@ impl<C: Command> Raft<C> {
         );
         s.out.push(Output::CancelTimer(Timer::Election));
         for peer in self.others() {
-            self.send_append(peer, s);
+            self.send_append(peer, Send::Always, s);
         }
         self.set_heartbeat_timer(s);
         self.advance_commit(s);
@@ -515,17 +530,26 @@ impl<C: Command> Raft<C> {
             return;
         }
         for peer in self.others() {
-            self.send_append(peer, s);
+            self.send_append(peer, Send::Always, s);
         }
         self.set_heartbeat_timer(s);
     }
 
-    /// Sends `peer` what it needs next: the entries from its `next_index`, or the
-    /// snapshot if those have been compacted away.
-    fn send_append(&self, peer: NodeId, s: &mut Step<C>) {
-        let Role::Leader { next_index, .. } = &self.role else {
+    /// Sends `peer` what it needs next: the entries from its `next_index` (at most
+    /// `max_append_entries` of them), or the snapshot if those have been compacted away.
+    fn send_append(&mut self, peer: NodeId, when: Send, s: &mut Step<C>) {
+        let Role::Leader {
+            next_index,
+            in_flight,
+            ..
+        } = &mut self.role
+        else {
             return;
         };
+        if when == Send::UnlessInFlight && in_flight.contains(peer) {
+            return;
+        }
+        in_flight.insert(peer);
         let next = next_index[peer].clamp(1, self.log.last_index() + 1);
         let request = if next <= self.log.snapshot_index() {
             event!(
@@ -543,7 +567,8 @@ impl<C: Command> Raft<C> {
             })
         } else {
             let prev = next - 1;
-            let entries = self.log.entries_from(next).to_vec();
+            let all = self.log.entries_from(next);
+            let entries = all[..all.len().min(self.config.max_append_entries)].to_vec();
             event!(
                 "LOG1",
                 self.config.me,
@@ -692,10 +717,12 @@ impl<C: Command> Raft<C> {
         let Role::Leader {
             next_index,
             match_index,
+            in_flight,
         } = &mut self.role
         else {
             return;
         };
+        in_flight.remove(from);
         match r.outcome {
             AppendOutcome::Stale => {}
             AppendOutcome::Success { match_index: m } => {
@@ -704,7 +731,11 @@ impl<C: Command> Raft<C> {
                     match_index[from] = m;
                 }
                 next_index[from] = next_index[from].max(match_index[from] + 1);
+                let more = next_index[from] <= last_index;
                 self.advance_commit(s);
+                if more {
+                    self.send_append(from, Send::Always, s);
+                }
             }
             AppendOutcome::Mismatch {
                 conflict_term,
@@ -724,7 +755,7 @@ impl<C: Command> Raft<C> {
                     "S{from} mismatch: next_index -> {}",
                     next_index[from]
                 );
-                self.send_append(from, s);
+                self.send_append(from, Send::Always, s);
             }
         }
     }
@@ -828,10 +859,12 @@ impl<C: Command> Raft<C> {
         let Role::Leader {
             next_index,
             match_index,
+            in_flight,
         } = &mut self.role
         else {
             return;
         };
+        in_flight.remove(from);
         let Some(m) = r.match_index else {
             return;
         };
@@ -839,7 +872,7 @@ impl<C: Command> Raft<C> {
         match_index[from] = match_index[from].max(m);
         next_index[from] = next_index[from].max(match_index[from] + 1);
         if next_index[from] <= last_index {
-            self.send_append(from, s);
+            self.send_append(from, Send::Always, s);
         }
     }
 

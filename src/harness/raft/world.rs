@@ -197,10 +197,9 @@ impl RaftWorld {
             panic!("{e}");
         }
         let config = raft::Config {
-            me: i,
-            peers: self.n,
             timing: self.timing,
             bug: self.bug,
+            ..raft::Config::new(i, self.n)
         };
         let state = self.saved[i].read_raft_state();
         let (rf, outputs) = match Raft::restore(config, &state, &snapshot) {
