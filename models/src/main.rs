@@ -1,5 +1,7 @@
 //! `raftlab`: the command line of the workspace.
 
+mod sim_cmd;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,6 +17,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a system in the deterministic simulator under chaos, checking safety.
+    Sim {
+        #[command(subcommand)]
+        system: SimSystem,
+    },
     /// Check a client history for linearizability (see `raftlab lincheck --help`).
     #[command(disable_help_flag = true)]
     Lincheck {
@@ -24,9 +31,18 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum SimSystem {
+    /// A Raft cluster under partitions, crashes and unreliable periods.
+    Raft(sim_cmd::SimRaftArgs),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Sim {
+            system: SimSystem::Raft(args),
+        } => sim_cmd::run_raft(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);
             ExitCode::from(u8::try_from(code).unwrap_or(3))

@@ -120,15 +120,34 @@ impl<W: World + 'static> Sim<W> {
         rx
     }
 
-    /// Runs the simulation until `main` finishes, and returns its result. Panics (with
-    /// the virtual time) if every task is waiting and no event is left.
+    /// Runs the simulation until `main` finishes, and returns its result; then drops
+    /// every other task (like the end of a Go test). Panics (with the virtual time) if
+    /// every task is waiting and no event is left.
     pub fn run<T: 'static>(&self, main: impl Future<Output = T> + 'static) -> T {
-        let _log = verbose::install(self.core.borrow().kernel.clock());
         let mut result = self.spawn(main);
-        let out = loop {
+        let out = self.drive(&mut result);
+        self.exec.clear();
+        out
+    }
+
+    /// Runs the simulation for `d` of virtual time, leaving every task in place (so
+    /// that a driver can report progress between slices of a long run).
+    pub fn advance(&self, d: Duration) {
+        let mut done = self.spawn(self.sleep(d));
+        self.drive(&mut done);
+    }
+
+    /// Drops every task.
+    pub fn stop_tasks(&self) {
+        self.exec.clear();
+    }
+
+    fn drive<T>(&self, result: &mut Receiver<T>) -> T {
+        let _log = verbose::install(self.core.borrow().kernel.clock());
+        loop {
             self.exec.run_ready();
             if let Some(v) = result.try_take() {
-                break v;
+                return v;
             }
             let event = self.core.borrow_mut().kernel.pop();
             match event {
@@ -147,9 +166,7 @@ impl<W: World + 'static> Sim<W> {
                     );
                 }
             }
-        };
-        self.exec.clear();
-        out
+        }
     }
 
     /// The trace hash so far (see [`Kernel::trace_hash`]).

@@ -126,6 +126,22 @@ impl Config {
         self.sim.trace_hash()
     }
 
+    /// Runs the simulation for `d` of virtual time, leaving every task running.
+    pub fn advance(&self, d: Duration) {
+        self.sim.advance(d);
+    }
+
+    /// Runs `main` to its end, stops every other task and cleans up (kills every peer).
+    pub fn run_to_end<T: 'static>(&self, main: impl Future<Output = T> + 'static) -> T {
+        let out = self.sim.run(main);
+        self.with(|k, w| {
+            for i in 0..w.n {
+                w.crash1(k, i);
+            }
+        });
+        out
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut Kernel, &mut RaftWorld) -> R) -> R {
         self.sim.with(f)
     }
