@@ -9,3 +9,4 @@ pub mod codec;
 pub mod harness;
 pub mod raft;
 pub mod sim;
+pub mod kv;

@@ -2,4 +2,6 @@
 //! in the library, not in tests/, because `raftlab sim` drives the same harness and its
 //! checks as the lab suite does.
 
+pub mod kv;
 pub mod raft;
+pub mod safety;

@@ -201,32 +201,29 @@ impl<W> Future for Sleep<W> {
     }
 }
 
-/// Set/reset/cancel bookkeeping for nodes' timers: each (node, timer) has a generation;
-/// setting or cancelling a timer bumps it, so a timer event fires only if it is the
-/// latest one set.
+/// Set/reset/cancel bookkeeping for nodes' timers. Every set draws a fresh generation
+/// number (from one counter, so numbers are never reused) and records it as the current
+/// one for its (node, timer); cancelling forgets the entry. A timer event fires only if
+/// its generation is still the current one. Memory stays proportional to the timers
+/// that are set, not to every node that ever had one.
 #[derive(Default, Debug)]
 pub struct Timers {
-    generation: BTreeMap<(usize, u32), u64>,
+    current: BTreeMap<(usize, u32), u64>,
+    next_generation: u64,
 }
 
 impl Timers {
     /// (Re)sets timer `timer` of node `node` (incarnation `incarnation`) to fire after a
     /// duration drawn from `range`.
-    pub fn set(
-        &mut self,
-        k: &mut Kernel,
-        node: usize,
-        incarnation: u64,
-        timer: u32,
-        range: TimeRange,
-    ) {
-        let g = self.generation.entry((node, timer)).or_insert(0);
-        *g += 1;
+    pub fn set(&mut self, k: &mut Kernel, node: usize, incarnation: u64, timer: u32, range: TimeRange) {
+        self.next_generation += 1;
+        let generation = self.next_generation;
+        self.current.insert((node, timer), generation);
         let key = TimerKey {
             node,
             incarnation,
             timer,
-            generation: *g,
+            generation,
         };
         let after = k.rng.duration_in(range);
         k.schedule(after, Event::Timer(key));
@@ -234,11 +231,22 @@ impl Timers {
 
     /// Cancels the timer if set.
     pub fn cancel(&mut self, node: usize, timer: u32) {
-        *self.generation.entry((node, timer)).or_insert(0) += 1;
+        self.current.remove(&(node, timer));
     }
 
-    /// Whether a fired timer is the latest one set for its node and timer.
-    pub fn is_current(&self, key: &TimerKey) -> bool {
-        self.generation.get(&(key.node, key.timer)) == Some(&key.generation)
+    /// Cancels every timer of a node.
+    pub fn cancel_all(&mut self, node: usize) {
+        self.current.retain(|&(n, _), _| n != node);
+    }
+
+    /// Whether a fired timer is the latest one set for its node and timer; if so it is
+    /// no longer set.
+    pub fn fire(&mut self, key: &TimerKey) -> bool {
+        if self.current.get(&(key.node, key.timer)) == Some(&key.generation) {
+            self.current.remove(&(key.node, key.timer));
+            true
+        } else {
+            false
+        }
     }
 }

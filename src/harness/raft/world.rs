@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
+use crate::harness::safety::LeaderLog;
 use crate::raft::{self, Apply, Bug, Index, NodeId, Output, Raft, Reply, Request, Term, Timer};
 use crate::sim::{CallId, Event, Kernel, Net, NetAction, Persister, Timers, World};
 
@@ -113,7 +114,7 @@ pub struct RaftWorld {
     applier: Applier,
     timing: raft::Timing,
     bug: Option<Bug>,
-    leader_of_term: BTreeMap<Term, NodeId>,
+    leaders: LeaderLog,
     pub(crate) stats: Stats,
 }
 
@@ -144,7 +145,7 @@ impl RaftWorld {
             applier,
             timing,
             bug,
-            leader_of_term: BTreeMap::new(),
+            leaders: LeaderLog::default(),
             stats: Stats::default(),
         }
     }
@@ -164,8 +165,7 @@ impl RaftWorld {
         self.saved[i] = self.saved[i].copy();
         if self.rafts[i].take().is_some() {
             self.incarnation[i] += 1;
-            self.timers.cancel(i, ELECTION);
-            self.timers.cancel(i, HEARTBEAT);
+            self.timers.cancel_all(i);
         }
         let state = self.saved[i].read_raft_state();
         let snapshot = self.saved[i].snapshot().clone();
@@ -296,21 +296,9 @@ impl RaftWorld {
 
     /// Election Safety, checked after every step: no two peers lead the same term.
     fn note_leadership(&mut self, i: NodeId) {
-        let Some(rf) = &self.rafts[i] else {
-            return;
-        };
-        if !rf.is_leader() {
-            return;
-        }
-        match self.leader_of_term.get(&rf.term()) {
-            Some(&l) if l != i => {
-                panic!("term {} has two leaders: {l} and {i}", rf.term())
-            }
-            Some(_) => {}
-            None => {
-                self.leader_of_term.insert(rf.term(), i);
-                self.stats.elections += 1;
-            }
+        if let Some(rf) = &self.rafts[i] {
+            self.leaders.observe(i, rf.term(), rf.is_leader());
+            self.stats.elections = self.leaders.elections();
         }
     }
 
@@ -446,7 +434,7 @@ impl World for RaftWorld {
                 Some(_) | None => {}
             },
             Event::Timer(key) => {
-                if !self.timers.is_current(&key) || !self.alive(key.node, key.incarnation) {
+                if !self.alive(key.node, key.incarnation) || !self.timers.fire(&key) {
                     return;
                 }
                 let timer = if key.timer == ELECTION {

@@ -1,0 +1,267 @@
+//! The clerk: a client of a replicated key/value service, as a pure state machine.
+//!
+//! A clerk runs one operation at a time. It sends the request to the server it last
+//! reached; a failed call or a timeout sends it at once to the next server, and a
+//! `WrongLeader` answer does the same, except that after a whole round of servers has
+//! said `WrongLeader` the clerk waits a backoff before the next round (an election is
+//! probably under way). Every send carries an `attempt` number that the driver hands
+//! back with the reply or the failure, so a late answer to an abandoned attempt is
+//! ignored. The request keeps its `(client, seq)` on every retry, so the servers execute
+//! it once.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ClientId, Op, Reply, Request};
+use crate::raft::TimeRange;
+
+/// The clerk's timing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ClerkTiming {
+    /// How long to wait for an answer before trying the next server.
+    pub request_timeout: TimeRange,
+    /// How long to wait after a whole round of `WrongLeader` answers.
+    pub backoff: TimeRange,
+}
+
+impl Default for ClerkTiming {
+    fn default() -> Self {
+        ClerkTiming {
+            request_timeout: TimeRange::millis(500, 500),
+            backoff: TimeRange::millis(100, 100),
+        }
+    }
+}
+
+/// What the clerk asks its driver to do.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClerkOutput {
+    /// Call server `to` with the request; hand back `attempt` with its outcome.
+    Send {
+        /// The server's index in the clerk's list.
+        to: usize,
+        /// The attempt this call belongs to.
+        attempt: u64,
+        /// The request.
+        request: Request,
+    },
+    /// (Re)start the clerk's one timer.
+    SetTimer(TimeRange),
+    /// Stop the timer.
+    CancelTimer,
+    /// The operation finished with this value ("" for writes, except the Lab 2 append).
+    Done(String),
+}
+
+/// The clerk's progress on its current operation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum State {
+    Idle,
+    /// Waiting for the answer to `attempt`.
+    Calling { request: Request, attempt: u64 },
+    /// Waiting out a backoff before trying again.
+    Backoff { request: Request },
+}
+
+/// `start` was called while an operation was still running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Busy;
+
+/// A clerk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Clerk {
+    client: ClientId,
+    servers: usize,
+    leader: usize,
+    seq: u64,
+    attempt: u64,
+    wrong_leaders: usize,
+    timing: ClerkTiming,
+    state: State,
+}
+
+impl Clerk {
+    /// A clerk named `client` for a service of `servers` servers (at least one).
+    pub fn new(client: ClientId, servers: usize, timing: ClerkTiming) -> Self {
+        Clerk {
+            client,
+            servers: servers.max(1),
+            leader: 0,
+            seq: 0,
+            attempt: 0,
+            wrong_leaders: 0,
+            timing,
+            state: State::Idle,
+        }
+    }
+
+    /// The clerk's id.
+    pub fn client(&self) -> ClientId {
+        self.client
+    }
+
+    /// The server the clerk will try first.
+    pub fn leader(&self) -> usize {
+        self.leader
+    }
+
+    /// Whether an operation is running.
+    pub fn busy(&self) -> bool {
+        !matches!(self.state, State::Idle)
+    }
+
+    /// Starts an operation.
+    pub fn start(&mut self, op: Op) -> Result<Vec<ClerkOutput>, Busy> {
+        if self.busy() {
+            return Err(Busy);
+        }
+        self.seq += 1;
+        let request = Request {
+            client: self.client,
+            seq: self.seq,
+            op,
+        };
+        self.wrong_leaders = 0;
+        let mut out = Vec::new();
+        self.send(request, &mut out);
+        Ok(out)
+    }
+
+    /// The answer to `attempt` arrived.
+    pub fn on_reply(&mut self, attempt: u64, reply: Reply) -> Vec<ClerkOutput> {
+        let mut out = Vec::new();
+        let State::Calling {
+            request,
+            attempt: current,
+        } = &self.state
+        else {
+            return out;
+        };
+        if *current != attempt {
+            return out;
+        }
+        let request = request.clone();
+        match reply {
+            Reply::Ok(value) => {
+                self.state = State::Idle;
+                out.push(ClerkOutput::CancelTimer);
+                out.push(ClerkOutput::Done(value));
+            }
+            Reply::WrongLeader | Reply::WrongGroup => {
+                self.wrong_leaders += 1;
+                self.next_server(request, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The call of `attempt` failed (labrpc's `Call` returned false).
+    pub fn on_failure(&mut self, attempt: u64) -> Vec<ClerkOutput> {
+        let mut out = Vec::new();
+        if let State::Calling {
+            request,
+            attempt: current,
+        } = &self.state
+            && *current == attempt
+        {
+            let request = request.clone();
+            self.next_server(request, &mut out);
+        }
+        out
+    }
+
+    /// The clerk's timer fired: a timeout (try the next server) or the end of a backoff.
+    pub fn on_timer(&mut self) -> Vec<ClerkOutput> {
+        let mut out = Vec::new();
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Idle => {}
+            State::Calling { request, .. } => self.next_server(request, &mut out),
+            State::Backoff { request } => {
+                self.wrong_leaders = 0;
+                self.send(request, &mut out);
+            }
+        }
+        out
+    }
+
+    fn next_server(&mut self, request: Request, out: &mut Vec<ClerkOutput>) {
+        self.leader = (self.leader + 1) % self.servers;
+        if self.wrong_leaders >= self.servers {
+            self.state = State::Backoff { request };
+            out.push(ClerkOutput::SetTimer(self.timing.backoff));
+        } else {
+            self.send(request, out);
+        }
+    }
+
+    fn send(&mut self, request: Request, out: &mut Vec<ClerkOutput>) {
+        self.attempt += 1;
+        out.push(ClerkOutput::Send {
+            to: self.leader,
+            attempt: self.attempt,
+            request: request.clone(),
+        });
+        out.push(ClerkOutput::SetTimer(self.timing.request_timeout));
+        self.state = State::Calling {
+            request,
+            attempt: self.attempt,
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sends(out: &[ClerkOutput]) -> Vec<(usize, u64)> {
+        out.iter()
+            .filter_map(|o| match o {
+                ClerkOutput::Send { to, attempt, .. } => Some((*to, *attempt)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rotates_on_failure_and_remembers_the_leader() {
+        let mut c = Clerk::new(7, 3, ClerkTiming::default());
+        let out = c.start(Op::Get { key: "a".into() }).unwrap();
+        assert_eq!(sends(&out), vec![(0, 1)]);
+        assert_eq!(c.start(Op::Get { key: "b".into() }), Err(Busy));
+        let out = c.on_failure(1);
+        assert_eq!(sends(&out), vec![(1, 2)]);
+        assert!(c.on_reply(1, Reply::Ok("stale".into())).is_empty(), "old attempt");
+        let out = c.on_reply(2, Reply::Ok("v".into()));
+        assert!(out.contains(&ClerkOutput::Done("v".into())));
+        let out = c.start(Op::Get { key: "b".into() }).unwrap();
+        assert_eq!(sends(&out), vec![(1, 3)], "starts at the last leader");
+    }
+
+    #[test]
+    fn backs_off_after_a_round_of_wrong_leaders() {
+        let mut c = Clerk::new(7, 2, ClerkTiming::default());
+        c.start(Op::Get { key: "a".into() }).unwrap();
+        let out = c.on_reply(1, Reply::WrongLeader);
+        assert_eq!(sends(&out), vec![(1, 2)]);
+        let out = c.on_reply(2, Reply::WrongLeader);
+        assert_eq!(out, vec![ClerkOutput::SetTimer(ClerkTiming::default().backoff)]);
+        let out = c.on_timer();
+        assert_eq!(sends(&out), vec![(0, 3)]);
+        // A timeout moves on without backing off.
+        let out = c.on_timer();
+        assert_eq!(sends(&out), vec![(1, 4)]);
+    }
+
+    #[test]
+    fn same_seq_on_every_retry() {
+        let mut c = Clerk::new(1, 2, ClerkTiming::default());
+        let seq_of = |out: &[ClerkOutput]| {
+            out.iter().find_map(|o| match o {
+                ClerkOutput::Send { request, .. } => Some(request.seq),
+                _ => None,
+            })
+        };
+        let a = seq_of(&c.start(Op::Get { key: "a".into() }).unwrap());
+        let b = seq_of(&c.on_failure(1));
+        assert_eq!(a, b);
+    }
+}

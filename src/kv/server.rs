@@ -1,0 +1,288 @@
+//! The Lab 4 key/value server: a Raft node whose log holds clerks' requests, and the
+//! key/value state machine those requests drive.
+//!
+//! `client_request` hands the request to Raft's `start`. A follower answers
+//! `WrongLeader` at once; the leader remembers the request as pending at the index
+//! `start` gave it. When that index is applied, the pending request is answered with the
+//! result if the applied entry is the request itself, or with `WrongLeader` if another
+//! entry took the index (a new leader overwrote it). A pending request is also answered
+//! `WrongLeader` as soon as the node stops being leader or its term changes, and when a
+//! snapshot from a leader jumps over its index. Reads go through the log like writes, so
+//! a Get sees every write that committed before it.
+//!
+//! Snapshots: after applying an entry, if the persisted Raft state has reached
+//! `max_raft_state` bytes, the server hands Raft a snapshot of the store (map and
+//! sessions), and Raft compacts its log. A restarted server restores the store from the
+//! snapshot it persisted.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::store::KvStore;
+use super::{Op, Reply, Request};
+use crate::raft::{self, Apply, Index, NodeId, Output, Raft, RaftError, Term, Timer};
+
+/// A deliberate bug of the service (off unless a test turns it on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum KvBug {
+    /// A leader answers a Get from its own state without going through the log (stale
+    /// reads from a deposed leader).
+    LocalReads,
+}
+
+/// The server's configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ServerConfig {
+    /// The Raft node's configuration.
+    pub raft: raft::Config,
+    /// Snapshot when the persisted Raft state reaches this many bytes; `None` (the lab's
+    /// -1) never snapshots.
+    pub max_raft_state: Option<usize>,
+    /// The deliberate bug, if any.
+    pub bug: Option<KvBug>,
+}
+
+/// A driver's handle for a clerk's call, so that the answer can be routed back.
+pub type CallTag = u64;
+
+/// What the server asks its driver to do.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ServerOutput {
+    /// An output of the Raft node (never [`Output::Apply`]: applies are consumed here).
+    Raft(Output<Request>),
+    /// Answer the clerk's call.
+    ClientReply {
+        /// The call being answered.
+        call: CallTag,
+        /// The answer.
+        reply: Reply,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Pending {
+    call: CallTag,
+    client: u64,
+    seq: u64,
+    term: Term,
+}
+
+/// The Lab 4 server.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KvServer {
+    raft: Raft<Request>,
+    store: KvStore,
+    pending: BTreeMap<Index, Pending>,
+    max_raft_state: Option<usize>,
+    raft_state_size: usize,
+    applied: Index,
+    bug: Option<KvBug>,
+}
+
+impl KvServer {
+    /// A server recovered from what it persisted (both empty for a fresh server).
+    pub fn restore(
+        config: ServerConfig,
+        raft_state: &[u8],
+        snapshot: &[u8],
+    ) -> Result<(Self, Vec<ServerOutput>), RaftError> {
+        let store = if snapshot.is_empty() {
+            KvStore::new()
+        } else {
+            KvStore::decode(snapshot).map_err(RaftError::Corrupt)?
+        };
+        let (raft, outputs) = Raft::restore(config.raft, raft_state, snapshot)?;
+        let applied = raft.commit_index();
+        let mut server = KvServer {
+            raft,
+            store,
+            pending: BTreeMap::new(),
+            max_raft_state: config.max_raft_state,
+            raft_state_size: raft_state.len(),
+            applied,
+            bug: config.bug,
+        };
+        let mut out = Vec::new();
+        server.process(outputs, &mut out);
+        Ok((server, out))
+    }
+
+    /// The Raft node.
+    pub fn raft(&self) -> &Raft<Request> {
+        &self.raft
+    }
+
+    /// The state machine.
+    pub fn store(&self) -> &KvStore {
+        &self.store
+    }
+
+    /// The index of the last applied entry.
+    pub fn applied(&self) -> Index {
+        self.applied
+    }
+
+    /// How many clerk requests await their entry.
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// A clerk's request arrived through call `call`.
+    pub fn client_request(&mut self, call: CallTag, request: Request) -> Vec<ServerOutput> {
+        let mut out = Vec::new();
+        if self.bug == Some(KvBug::LocalReads)
+            && self.raft.is_leader()
+            && let Op::Get { key } = &request.op
+        {
+            let value = self.store.get(key).unwrap_or_default().to_string();
+            out.push(ServerOutput::ClientReply {
+                call,
+                reply: Reply::Ok(value),
+            });
+            return out;
+        }
+        let (client, seq) = (request.client, request.seq);
+        let (result, outputs) = self.raft.start(request);
+        match result {
+            Err(_) => out.push(ServerOutput::ClientReply {
+                call,
+                reply: Reply::WrongLeader,
+            }),
+            Ok((index, term)) => {
+                let p = Pending {
+                    call,
+                    client,
+                    seq,
+                    term,
+                };
+                if let Some(old) = self.pending.insert(index, p) {
+                    out.push(ServerOutput::ClientReply {
+                        call: old.call,
+                        reply: Reply::WrongLeader,
+                    });
+                }
+            }
+        }
+        self.process(outputs, &mut out);
+        out
+    }
+
+    /// A Raft request from peer `from`.
+    pub fn raft_request(&mut self, from: NodeId, request: raft::Request<Request>) -> Vec<ServerOutput> {
+        let outputs = self.raft.handle_request(from, request);
+        self.run(outputs)
+    }
+
+    /// A Raft reply from peer `from`.
+    pub fn raft_reply(&mut self, from: NodeId, reply: raft::Reply) -> Vec<ServerOutput> {
+        let outputs = self.raft.handle_reply(from, reply);
+        self.run(outputs)
+    }
+
+    /// A Raft timer fired.
+    pub fn raft_timer(&mut self, timer: Timer) -> Vec<ServerOutput> {
+        let outputs = self.raft.handle_timer(timer);
+        self.run(outputs)
+    }
+
+    fn run(&mut self, outputs: Vec<Output<Request>>) -> Vec<ServerOutput> {
+        let mut out = Vec::new();
+        self.process(outputs, &mut out);
+        out
+    }
+
+    /// Passes Raft's outputs on, consuming the applies, then fails the pending requests
+    /// that can no longer commit under this leader.
+    fn process(&mut self, outputs: Vec<Output<Request>>, out: &mut Vec<ServerOutput>) {
+        for o in outputs {
+            match o {
+                Output::Apply(a) => self.apply(a, out),
+                Output::Persist(p) => {
+                    self.raft_state_size = p.raft_state.len();
+                    out.push(ServerOutput::Raft(Output::Persist(p)));
+                }
+                other => out.push(ServerOutput::Raft(other)),
+            }
+        }
+        let (term, leader) = self.raft.state();
+        if !self.pending.is_empty() && (!leader || self.pending.values().any(|p| p.term != term)) {
+            let lost: Vec<Index> = self
+                .pending
+                .iter()
+                .filter(|(_, p)| !leader || p.term != term)
+                .map(|(&i, _)| i)
+                .collect();
+            for i in lost {
+                if let Some(p) = self.pending.remove(&i) {
+                    out.push(ServerOutput::ClientReply {
+                        call: p.call,
+                        reply: Reply::WrongLeader,
+                    });
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, a: Apply<Request>, out: &mut Vec<ServerOutput>) {
+        match a {
+            Apply::Command { index, command, .. } => {
+                if index <= self.applied {
+                    return;
+                }
+                let (client, seq) = (command.client, command.seq);
+                let result = self.store.apply(command);
+                self.applied = index;
+                if let Some(p) = self.pending.remove(&index) {
+                    let reply = if (p.client, p.seq) == (client, seq) {
+                        Reply::Ok(result)
+                    } else {
+                        Reply::WrongLeader
+                    };
+                    out.push(ServerOutput::ClientReply {
+                        call: p.call,
+                        reply,
+                    });
+                }
+                self.maybe_snapshot(out);
+            }
+            Apply::Snapshot { index, data, .. } => {
+                match KvStore::decode(&data) {
+                    Ok(store) => self.store = store,
+                    Err(e) => {
+                        tracing::warn!(target: "raftlab", topic = "SNAP", node = self.raft.me() as u64,
+                            "ignoring an undecodable snapshot through {index}: {e}");
+                        return;
+                    }
+                }
+                self.applied = index;
+                let skipped: Vec<Index> = self.pending.range(..=index).map(|(&i, _)| i).collect();
+                for i in skipped {
+                    if let Some(p) = self.pending.remove(&i) {
+                        out.push(ServerOutput::ClientReply {
+                            call: p.call,
+                            reply: Reply::WrongLeader,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn maybe_snapshot(&mut self, out: &mut Vec<ServerOutput>) {
+        let Some(max) = self.max_raft_state else {
+            return;
+        };
+        if self.raft_state_size < max || self.applied <= self.raft.log().snapshot_index() {
+            return;
+        }
+        let data = self.store.encode();
+        let outputs = self.raft.snapshot_at(self.applied, data);
+        for o in outputs {
+            if let Output::Persist(p) = &o {
+                self.raft_state_size = p.raft_state.len();
+            }
+            out.push(ServerOutput::Raft(o));
+        }
+    }
+}
