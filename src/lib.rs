@@ -7,6 +7,6 @@
 
 pub mod codec;
 pub mod harness;
+pub mod kv;
 pub mod raft;
 pub mod sim;
-pub mod kv;

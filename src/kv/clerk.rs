@@ -57,9 +57,14 @@ pub enum ClerkOutput {
 enum State {
     Idle,
     /// Waiting for the answer to `attempt`.
-    Calling { request: Request, attempt: u64 },
+    Calling {
+        request: Request,
+        attempt: u64,
+    },
     /// Waiting out a backoff before trying again.
-    Backoff { request: Request },
+    Backoff {
+        request: Request,
+    },
 }
 
 /// `start` was called while an operation was still running.
@@ -229,7 +234,10 @@ mod tests {
         assert_eq!(c.start(Op::Get { key: "b".into() }), Err(Busy));
         let out = c.on_failure(1);
         assert_eq!(sends(&out), vec![(1, 2)]);
-        assert!(c.on_reply(1, Reply::Ok("stale".into())).is_empty(), "old attempt");
+        assert!(
+            c.on_reply(1, Reply::Ok("stale".into())).is_empty(),
+            "old attempt"
+        );
         let out = c.on_reply(2, Reply::Ok("v".into()));
         assert!(out.contains(&ClerkOutput::Done("v".into())));
         let out = c.start(Op::Get { key: "b".into() }).unwrap();
@@ -243,7 +251,10 @@ mod tests {
         let out = c.on_reply(1, Reply::WrongLeader);
         assert_eq!(sends(&out), vec![(1, 2)]);
         let out = c.on_reply(2, Reply::WrongLeader);
-        assert_eq!(out, vec![ClerkOutput::SetTimer(ClerkTiming::default().backoff)]);
+        assert_eq!(
+            out,
+            vec![ClerkOutput::SetTimer(ClerkTiming::default().backoff)]
+        );
         let out = c.on_timer();
         assert_eq!(sends(&out), vec![(0, 3)]);
         // A timeout moves on without backing off.

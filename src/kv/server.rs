@@ -75,7 +75,6 @@ pub struct KvServer {
     store: KvStore,
     pending: BTreeMap<Index, Pending>,
     max_raft_state: Option<usize>,
-    raft_state_size: usize,
     applied: Index,
     bug: Option<KvBug>,
 }
@@ -99,7 +98,6 @@ impl KvServer {
             store,
             pending: BTreeMap::new(),
             max_raft_state: config.max_raft_state,
-            raft_state_size: raft_state.len(),
             applied,
             bug: config.bug,
         };
@@ -169,7 +167,11 @@ impl KvServer {
     }
 
     /// A Raft request from peer `from`.
-    pub fn raft_request(&mut self, from: NodeId, request: raft::Request<Request>) -> Vec<ServerOutput> {
+    pub fn raft_request(
+        &mut self,
+        from: NodeId,
+        request: raft::Request<Request>,
+    ) -> Vec<ServerOutput> {
         let outputs = self.raft.handle_request(from, request);
         self.run(outputs)
     }
@@ -198,10 +200,6 @@ impl KvServer {
         for o in outputs {
             match o {
                 Output::Apply(a) => self.apply(a, out),
-                Output::Persist(p) => {
-                    self.raft_state_size = p.raft_state.len();
-                    out.push(ServerOutput::Raft(Output::Persist(p)));
-                }
                 other => out.push(ServerOutput::Raft(other)),
             }
         }
@@ -273,16 +271,11 @@ impl KvServer {
         let Some(max) = self.max_raft_state else {
             return;
         };
-        if self.raft_state_size < max || self.applied <= self.raft.log().snapshot_index() {
+        if self.raft.persisted_size() < max || self.applied <= self.raft.log().snapshot_index() {
             return;
         }
         let data = self.store.encode();
         let outputs = self.raft.snapshot_at(self.applied, data);
-        for o in outputs {
-            if let Output::Persist(p) = &o {
-                self.raft_state_size = p.raft_state.len();
-            }
-            out.push(ServerOutput::Raft(o));
-        }
+        out.extend(outputs.into_iter().map(ServerOutput::Raft));
     }
 }

@@ -145,7 +145,11 @@ mod tests {
         assert_eq!(s.apply(req(1, 1, op("x"))), "");
         assert_eq!(s.apply(req(2, 1, op("y"))), "x");
         assert_eq!(s.apply(req(1, 2, op("z"))), "xy");
-        assert_eq!(s.apply(req(1, 2, op("z"))), "xy", "retry gets the cached reply");
+        assert_eq!(
+            s.apply(req(1, 2, op("z"))),
+            "xy",
+            "retry gets the cached reply"
+        );
         assert_eq!(s.get("k"), Some("xyz"));
     }
 

@@ -8,6 +8,17 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Index, Term};
+use crate::codec;
+
+/// The number of bytes postcard uses for `v` as a varint.
+pub(crate) fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
 
 /// One log entry: the term in which a leader received the command, and the command.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -19,11 +30,17 @@ pub struct Entry<C> {
 }
 
 /// The log: a compacted prefix (index and term only) and the entries after it.
+///
+/// The log also keeps the encoded size of its entries, so that the size of the
+/// persistent state is known without encoding it (`entry_bytes` is derived data: it is
+/// not encoded, and is recounted when a log is decoded).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Log<C> {
     snapshot_index: Index,
     snapshot_term: Term,
     entries: Vec<Entry<C>>,
+    #[serde(skip)]
+    entry_bytes: usize,
 }
 
 impl<C> Default for Log<C> {
@@ -32,11 +49,12 @@ impl<C> Default for Log<C> {
             snapshot_index: 0,
             snapshot_term: 0,
             entries: Vec::new(),
+            entry_bytes: 0,
         }
     }
 }
 
-impl<C: Clone> Log<C> {
+impl<C: Clone + Serialize> Log<C> {
     /// The last index covered by the snapshot (0 when there is none).
     pub fn snapshot_index(&self) -> Index {
         self.snapshot_index
@@ -92,13 +110,29 @@ impl<C: Clone> Log<C> {
 
     /// Appends one entry at `last_index() + 1`.
     pub fn push(&mut self, entry: Entry<C>) {
+        self.entry_bytes += codec::encoded_len(&entry);
         self.entries.push(entry);
     }
 
     /// Removes every entry at `index` and after. Compacted entries are never removed.
     pub fn truncate_from(&mut self, index: Index) {
-        let keep = index.saturating_sub(self.snapshot_index + 1) as usize;
+        let keep = (index.saturating_sub(self.snapshot_index + 1) as usize).min(self.entries.len());
+        let removed: usize = self.entries[keep..].iter().map(codec::encoded_len).sum();
+        self.entry_bytes -= removed;
         self.entries.truncate(keep);
+    }
+
+    /// The number of bytes the log takes in the encoded persistent state.
+    pub fn encoded_len(&self) -> usize {
+        varint_len(self.snapshot_index)
+            + varint_len(self.snapshot_term)
+            + varint_len(self.entries.len() as u64)
+            + self.entry_bytes
+    }
+
+    /// Recomputes the derived size after decoding.
+    pub(crate) fn recount(&mut self) {
+        self.entry_bytes = self.entries.iter().map(codec::encoded_len).sum();
     }
 
     /// Discards everything up to `index`, which now belongs to a snapshot whose last
@@ -110,9 +144,12 @@ impl<C: Clone> Log<C> {
         }
         if self.term_at(index) == Some(term) {
             let drop = (index - self.snapshot_index) as usize;
+            let removed: usize = self.entries[..drop].iter().map(codec::encoded_len).sum();
+            self.entry_bytes -= removed;
             self.entries.drain(..drop);
         } else {
             self.entries.clear();
+            self.entry_bytes = 0;
         }
         self.snapshot_index = index;
         self.snapshot_term = term;
@@ -221,6 +258,24 @@ mod tests {
         log.compact_to(1, 1);
         log.truncate_from(1);
         assert_eq!(log.last_index(), 1, "compacted entries stay");
+    }
+
+    #[test]
+    fn encoded_len_is_exact() {
+        let mut log = log_of(&[1, 1, 2, 3, 3, 3]);
+        for _ in 0..300 {
+            log.push(Entry {
+                term: 4,
+                command: 70_000,
+            });
+        }
+        assert_eq!(log.encoded_len(), codec::encode(&log).len());
+        log.truncate_from(100);
+        assert_eq!(log.encoded_len(), codec::encode(&log).len());
+        log.compact_to(50, 4);
+        assert_eq!(log.encoded_len(), codec::encode(&log).len());
+        log.compact_to(500, 9);
+        assert_eq!(log.encoded_len(), codec::encode(&log).len());
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod message;
 mod node;
 mod output;
 mod persist;
+mod storage;
 
 #[cfg(test)]
 mod tests;
@@ -47,8 +48,9 @@ pub use message::{
     SnapshotReply, VoteReply,
 };
 pub use node::{Command, NotLeader, Raft, RaftError, Role, StartResult};
-pub use output::{Apply, Output, Persist, Timer};
+pub use output::{Apply, LogWrite, Output, Persist, Timer};
 pub use persist::PersistentState;
+pub use storage::Storage;
 
 use serde::{Deserialize, Serialize};
 

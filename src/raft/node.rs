@@ -17,7 +17,7 @@ use super::message::{
     AppendEntries, AppendOutcome, AppendReply, InstallSnapshot, Reply, Request, RequestVote,
     SnapshotReply, VoteReply,
 };
-use super::output::{Apply, Output, Persist, Timer};
+use super::output::{Apply, LogWrite, Output, Persist, Timer};
 use super::persist::PersistentState;
 use super::{Index, NodeId, NodeSet, Term};
 use crate::codec::DecodeError;
@@ -121,10 +121,22 @@ enum Send {
     UnlessInFlight,
 }
 
-/// The effects of one step, gathered before the persist marker is put in front.
+/// How the log changed in a step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LogChange {
+    None,
+    /// Entries from this index on were written (or removed).
+    From(Index),
+    /// The log was compacted.
+    Compacted,
+}
+
+/// The effects of one step, gathered before the persist record is put in front.
 struct Step<C> {
     out: Vec<Output<C>>,
+    /// The term, the vote or the log changed.
     persist: bool,
+    log: LogChange,
 }
 
 impl<C> Step<C> {
@@ -132,7 +144,24 @@ impl<C> Step<C> {
         Step {
             out: Vec::new(),
             persist: false,
+            log: LogChange::None,
         }
+    }
+
+    /// Entries from `index` on changed.
+    fn wrote_from(&mut self, index: Index) {
+        self.persist = true;
+        self.log = match self.log {
+            LogChange::None => LogChange::From(index),
+            LogChange::From(i) => LogChange::From(i.min(index)),
+            LogChange::Compacted => LogChange::Compacted,
+        };
+    }
+
+    /// The log was compacted.
+    fn compacted(&mut self) {
+        self.persist = true;
+        self.log = LogChange::Compacted;
     }
 }
 
@@ -327,7 +356,7 @@ impl<C: Command> Raft<C> {
             command,
         });
         let index = self.log.last_index();
-        s.persist = true;
+        s.wrote_from(index);
         event!(
             "LOG1",
             self.config.me,
@@ -364,7 +393,7 @@ impl<C: Command> Raft<C> {
         };
         self.log.compact_to(index, term);
         self.snapshot = Arc::from(data);
-        s.persist = true;
+        s.compacted();
         event!(
             "SNAP",
             self.config.me,
@@ -529,6 +558,11 @@ impl<C: Command> Raft<C> {
         if !self.is_leader() {
             return;
         }
+        event!(
+            "TIMR",
+            self.config.me,
+            "heartbeat: AppendEntries to every peer"
+        );
         for peer in self.others() {
             self.send_append(peer, Send::Always, s);
         }
@@ -536,7 +570,8 @@ impl<C: Command> Raft<C> {
     }
 
     /// Sends `peer` what it needs next: the entries from its `next_index` (at most
-    /// `max_append_entries` of them), or the snapshot if those have been compacted away.
+    /// `max_append_entries` of them), or the snapshot if those have been compacted away,
+    /// and moves `next_index` past what was sent.
     fn send_append(&mut self, peer: NodeId, when: Send, s: &mut Step<C>) {
         let Role::Leader {
             next_index,
@@ -551,6 +586,14 @@ impl<C: Command> Raft<C> {
         }
         in_flight.insert(peer);
         let next = next_index[peer].clamp(1, self.log.last_index() + 1);
+        // Pipelining: assume the request arrives, so that the next send (a reply, a
+        // heartbeat, a new command) carries only what this one does not. A mismatch
+        // reply moves `next_index` back if the assumption was wrong.
+        next_index[peer] = if next <= self.log.snapshot_index() {
+            self.log.snapshot_index() + 1
+        } else {
+            next + (self.log.last_index() + 1 - next).min(self.config.max_append_entries as Index)
+        };
         let request = if next <= self.log.snapshot_index() {
             event!(
                 "SNAP",
@@ -669,7 +712,7 @@ impl<C: Command> Raft<C> {
         }
         if self.bug(Bug::TruncateOnMatch) {
             self.log.truncate_from(prev + 1);
-            s.persist = true;
+            s.wrote_from(prev + 1);
             for e in entries {
                 self.log.push(e);
             }
@@ -685,12 +728,12 @@ impl<C: Command> Raft<C> {
                     event!("LOG2", self.config.me, "conflict at {index}: truncating");
                     self.log.truncate_from(index);
                     self.log.push(e);
-                    s.persist = true;
+                    s.wrote_from(index);
                     break;
                 }
                 None => {
                     self.log.push(e);
-                    s.persist = true;
+                    s.wrote_from(index);
                     break;
                 }
             }
@@ -698,7 +741,7 @@ impl<C: Command> Raft<C> {
         for e in rest {
             self.log.push(e);
         }
-        if s.persist {
+        if s.log != LogChange::None {
             event!(
                 "LOG2",
                 self.config.me,
@@ -832,7 +875,7 @@ impl<C: Command> Raft<C> {
         self.log.compact_to(index, a.last_included_term);
         self.snapshot = a.data.clone();
         self.commit_index = index;
-        s.persist = true;
+        s.compacted();
         event!(
             "SNAP",
             self.config.me,
@@ -901,7 +944,7 @@ impl<C: Command> Raft<C> {
         });
     }
 
-    /// Puts the persist marker (with the state as it stands at the end of the step) in
+    /// Puts the persist record (the state as it stands at the end of the step) in
     /// front of the step's other outputs.
     fn finish(&self, s: Step<C>) -> Vec<Output<C>> {
         if !s.persist {
@@ -916,12 +959,38 @@ impl<C: Command> Raft<C> {
             self.log.snapshot_index(),
             self.log.last_index()
         );
+        let (log, snapshot) = match s.log {
+            LogChange::None => (LogWrite::Unchanged, None),
+            LogChange::From(from) => (
+                LogWrite::Suffix {
+                    from,
+                    entries: self.log.entries_from(from).to_vec(),
+                },
+                None,
+            ),
+            LogChange::Compacted => (
+                LogWrite::Compacted {
+                    snapshot_index: self.log.snapshot_index(),
+                    snapshot_term: self.log.snapshot_term(),
+                    entries: self.log.entries().to_vec(),
+                },
+                Some(self.snapshot.clone()),
+            ),
+        };
         let mut out = Vec::with_capacity(s.out.len() + 1);
         out.push(Output::Persist(Persist {
-            raft_state: self.persistent_state().encode(),
-            snapshot: self.snapshot.clone(),
+            term: self.term,
+            voted_for: self.voted_for,
+            log,
+            snapshot,
         }));
         out.extend(s.out);
         out
+    }
+
+    /// The size in bytes of the persistent state (the lab's `RaftStateSize()` once the
+    /// driver has carried out this node's last persist).
+    pub fn persisted_size(&self) -> usize {
+        super::persist::header_len(self.term, self.voted_for) + self.log.encoded_len()
     }
 }

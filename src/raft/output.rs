@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use super::config::TimeRange;
+use super::log::Entry;
 use super::message::{Reply, Request};
 use super::{Index, NodeId, Term};
 
@@ -49,21 +50,53 @@ impl<C> Apply<C> {
     }
 }
 
-/// State to write to stable storage, atomically, before anything after it happens.
+/// How the log on stable storage changes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Persist {
-    /// The encoded [`super::PersistentState`]: term, vote and log.
-    pub raft_state: Vec<u8>,
-    /// The current snapshot (empty when there is none). It is always passed, because a
-    /// save replaces both.
-    pub snapshot: Arc<[u8]>,
+pub enum LogWrite<C> {
+    /// The log did not change.
+    Unchanged,
+    /// Every entry at `from` and after is replaced by `entries` (a truncation, an
+    /// append, or both).
+    Suffix {
+        /// The first index written.
+        from: Index,
+        /// The entries from `from` on.
+        entries: Vec<Entry<C>>,
+    },
+    /// The log was compacted into a snapshot: it now starts after `snapshot_index`
+    /// (whose entry had `snapshot_term`) and holds `entries`.
+    Compacted {
+        /// The last index the snapshot covers.
+        snapshot_index: Index,
+        /// Its term.
+        snapshot_term: Term,
+        /// Every entry after it.
+        entries: Vec<Entry<C>>,
+    },
+}
+
+/// State to write to stable storage, atomically, before anything after it happens: the
+/// term and vote, what changed in the log, and the snapshot if it changed. Applying it
+/// to a [`super::Storage`] gives exactly the node's persistent state, so a write costs
+/// what changed, not the whole log.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Persist<C> {
+    /// The current term.
+    pub term: Term,
+    /// The vote in that term.
+    pub voted_for: Option<NodeId>,
+    /// The change to the log.
+    pub log: LogWrite<C>,
+    /// The new snapshot, when it changed (always together with
+    /// [`LogWrite::Compacted`]).
+    pub snapshot: Option<Arc<[u8]>>,
 }
 
 /// One effect of a step, to be carried out by the driver in the order given.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Output<C> {
     /// Save this state. It comes before every output of the same step.
-    Persist(Persist),
+    Persist(Persist<C>),
     /// Send a request to a peer.
     Send {
         /// The peer.

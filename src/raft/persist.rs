@@ -11,6 +11,15 @@ use super::log::Log;
 use super::{NodeId, Term};
 use crate::codec::{self, DecodeError};
 
+/// The encoded length of the term and the vote.
+pub(crate) fn header_len(term: Term, voted_for: Option<NodeId>) -> usize {
+    let vote = match voted_for {
+        None => 1,
+        Some(v) => 1 + super::log::varint_len(v as u64),
+    };
+    super::log::varint_len(term) + vote
+}
+
 /// The persistent state of a node.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PersistentState<C> {
@@ -23,6 +32,11 @@ pub struct PersistentState<C> {
 }
 
 impl<C: Serialize + serde::de::DeserializeOwned + Clone> PersistentState<C> {
+    /// The length of [`PersistentState::encode`]'s bytes, without encoding.
+    pub fn encoded_len(&self) -> usize {
+        header_len(self.term, self.voted_for) + self.log.encoded_len()
+    }
+
     /// Encodes the state with raftlab's codec.
     pub fn encode(&self) -> Vec<u8> {
         codec::encode(self)
@@ -31,7 +45,8 @@ impl<C: Serialize + serde::de::DeserializeOwned + Clone> PersistentState<C> {
     /// Decodes persisted bytes and checks them against the node's configuration. Corrupt,
     /// truncated or inconsistent bytes give an error that says what is wrong.
     pub fn decode(bytes: &[u8], config: &Config) -> Result<Self, DecodeError> {
-        let state: Self = codec::decode("raft persistent state", bytes)?;
+        let mut state: Self = codec::decode("raft persistent state", bytes)?;
+        state.log.recount();
         let bad = |reason: String| DecodeError {
             what: "raft persistent state",
             len: bytes.len(),

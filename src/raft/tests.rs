@@ -12,7 +12,7 @@ struct Cluster {
     nodes: Vec<Node>,
     flight: VecDeque<(NodeId, NodeId, Msg)>,
     applied: Vec<Vec<Apply<u64>>>,
-    persisted: Vec<(Vec<u8>, Vec<u8>)>,
+    persisted: Vec<Storage<u64>>,
     down: Vec<bool>,
 }
 
@@ -31,7 +31,7 @@ impl Cluster {
             nodes,
             flight: VecDeque::new(),
             applied: vec![Vec::new(); n],
-            persisted: vec![(Vec::new(), Vec::new()); n],
+            persisted: vec![Storage::new(); n],
             down: vec![false; n],
         }
     }
@@ -39,7 +39,7 @@ impl Cluster {
     fn run(&mut self, from: NodeId, outputs: Vec<Output<u64>>) {
         for o in outputs {
             match o {
-                Output::Persist(p) => self.persisted[from] = (p.raft_state, p.snapshot.to_vec()),
+                Output::Persist(p) => self.persisted[from].apply(p),
                 Output::Send { to, request } => {
                     self.flight.push_back((from, to, Msg::Req(request)))
                 }
@@ -146,8 +146,12 @@ fn restart_recovers_term_vote_and_log() {
     c.elect(0);
     c.start(0, 7);
     c.deliver_all();
-    let (state, snap) = c.persisted[1].clone();
+    let (state, snap) = (
+        c.persisted[1].raft_state(),
+        c.persisted[1].snapshot().to_vec(),
+    );
     let (r, _) = Node::restore(Config::new(1, 3), &state, &snap).unwrap();
+    assert_eq!(c.persisted[1].raft_state_size(), state.len());
     assert_eq!(r.term(), 1);
     assert_eq!(r.voted_for(), Some(0));
     assert_eq!(r.log().last_index(), 1);
@@ -160,7 +164,7 @@ fn corrupt_state_is_an_error_not_a_panic() {
     c.elect(0);
     c.start(0, 7);
     c.deliver_all();
-    let (state, _) = c.persisted[0].clone();
+    let state = c.persisted[0].raft_state();
     for cut in 0..state.len() {
         if cut == 0 {
             continue; // empty means "fresh"
@@ -276,7 +280,12 @@ fn snapshot_then_install_on_lagging_follower() {
         "only what the snapshot did not cover"
     );
     // The restarted follower recovers the snapshot bytes with its state.
-    let (state, snap) = c.persisted[2].clone();
+    let (state, snap) = (
+        c.persisted[2].raft_state(),
+        c.persisted[2].snapshot().to_vec(),
+    );
+    assert_eq!(c.persisted[2].raft_state_size(), state.len());
+    assert_eq!(c.nodes[2].persisted_size(), state.len());
     let (r, _) = Node::restore(Config::new(2, 3), &state, &snap).unwrap();
     assert_eq!(r.snapshot().as_ref(), &[4, 4, 4]);
     assert_eq!(r.commit_index(), 4);

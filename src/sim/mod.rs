@@ -14,7 +14,6 @@
 mod exec;
 mod kernel;
 mod net;
-mod persister;
 mod rng;
 pub mod seed;
 pub mod verbose;
@@ -22,7 +21,6 @@ pub mod verbose;
 pub use exec::{JoinHandle, Receiver, Sender, oneshot};
 pub use kernel::{Event, Kernel, TimerKey};
 pub use net::{CallId, DEFAULT_BASE_LATENCY, Net, NetAction, NetEvent};
-pub use persister::Persister;
 pub use rng::Rng;
 
 use std::cell::RefCell;
@@ -124,10 +122,18 @@ impl<W: World + 'static> Sim<W> {
     /// every other task (like the end of a Go test). Panics (with the virtual time) if
     /// every task is waiting and no event is left.
     pub fn run<T: 'static>(&self, main: impl Future<Output = T> + 'static) -> T {
+        /// Drops the tasks when the run ends, also when a check panics: tasks hold
+        /// handles to the simulation, and a failed seed must not leak its world into the
+        /// next one.
+        struct StopTasks<'a>(&'a Executor);
+        impl Drop for StopTasks<'_> {
+            fn drop(&mut self) {
+                self.0.clear();
+            }
+        }
+        let _stop = StopTasks(&self.exec);
         let mut result = self.spawn(main);
-        let out = self.drive(&mut result);
-        self.exec.clear();
-        out
+        self.drive(&mut result)
     }
 
     /// Runs the simulation for `d` of virtual time, leaving every task in place (so
@@ -215,7 +221,14 @@ pub struct Timers {
 impl Timers {
     /// (Re)sets timer `timer` of node `node` (incarnation `incarnation`) to fire after a
     /// duration drawn from `range`.
-    pub fn set(&mut self, k: &mut Kernel, node: usize, incarnation: u64, timer: u32, range: TimeRange) {
+    pub fn set(
+        &mut self,
+        k: &mut Kernel,
+        node: usize,
+        incarnation: u64,
+        timer: u32,
+        range: TimeRange,
+    ) {
         self.next_generation += 1;
         let generation = self.next_generation;
         self.current.insert((node, timer), generation);

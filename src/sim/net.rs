@@ -150,8 +150,8 @@ pub struct Net<M, S, C> {
     total_bytes: u64,
 }
 
-/// The default base latency of a delivery: 100 microseconds.
-pub const DEFAULT_BASE_LATENCY: Duration = Duration::from_micros(100);
+/// The default base latency of a delivery: 1 millisecond.
+pub const DEFAULT_BASE_LATENCY: Duration = Duration::from_millis(1);
 
 impl<M, S, C> Default for Net<M, S, C> {
     fn default() -> Self {

@@ -42,29 +42,50 @@ where
 }
 
 /// The test's `Get` wrapper: counts the operation and records it in `log`.
-pub async fn get(cfg: &KvraftConfig, ck: &KvraftClerk, key: &str, log: Option<&History>, cli: usize) -> String {
+pub async fn get(
+    cfg: &KvraftConfig,
+    ck: &KvraftClerk,
+    key: &str,
+    log: Option<&History>,
+    cli: usize,
+) -> String {
+    let v = ck.recorded(Op::Get { key: key.into() }, log, cli).await;
     cfg.op();
-    ck.recorded(Op::Get { key: key.into() }, log, cli).await
+    v
 }
 
 /// The test's `Put` wrapper.
-pub async fn put(cfg: &KvraftConfig, ck: &KvraftClerk, key: &str, value: &str, log: Option<&History>, cli: usize) {
-    cfg.op();
+pub async fn put(
+    cfg: &KvraftConfig,
+    ck: &KvraftClerk,
+    key: &str,
+    value: &str,
+    log: Option<&History>,
+    cli: usize,
+) {
     let op = Op::Put {
         key: key.into(),
         value: value.into(),
     };
     ck.recorded(op, log, cli).await;
+    cfg.op();
 }
 
 /// The test's `Append` wrapper (Lab 4's append returns nothing: porcupine's op 2).
-pub async fn append(cfg: &KvraftConfig, ck: &KvraftClerk, key: &str, value: &str, log: Option<&History>, cli: usize) {
-    cfg.op();
+pub async fn append(
+    cfg: &KvraftConfig,
+    ck: &KvraftClerk,
+    key: &str,
+    value: &str,
+    log: Option<&History>,
+    cli: usize,
+) {
     let op = Op::Append {
         key: key.into(),
         value: value.into(),
     };
     ck.recorded(op, log, cli).await;
+    cfg.op();
 }
 
 /// The test's `check`: a Get (counted, not recorded) must return `value`.

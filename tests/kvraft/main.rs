@@ -38,13 +38,20 @@ async fn partitioner(cfg: KvraftConfig, done: Rc<Cell<bool>>) {
         let side = |s: u64| (0..cfg.n).filter(|&j| a[j] == s).collect::<Vec<_>>();
         cfg.partition(&side(0), &side(1));
         let ms = cfg.rand_below(200);
-        cfg.sleep(ELECTION_TIMEOUT + Duration::from_millis(ms)).await;
+        cfg.sleep(ELECTION_TIMEOUT + Duration::from_millis(ms))
+            .await;
     }
 }
 
 /// One client of `GenericTest`: appends and gets on its own key (or random keys) until
 /// told to stop; returns how many appends (and puts) it made.
-async fn generic_client(cfg: KvraftConfig, g: Generic, cli: usize, log: History, done: Rc<Cell<bool>>) -> usize {
+async fn generic_client(
+    cfg: KvraftConfig,
+    g: Generic,
+    cli: usize,
+    log: History,
+    done: Rc<Cell<bool>>,
+) -> usize {
     let myck = cfg.make_client(&cfg.all());
     let mut j = 0;
     let mut last = String::new();
@@ -99,7 +106,11 @@ async fn generic_test(cfg: KvraftConfig, name: &str, g: Generic) {
     if g.randomkeys {
         title.push_str("random keys, ");
     }
-    title.push_str(if g.nclients > 1 { "many clients" } else { "one client" });
+    title.push_str(if g.nclients > 1 {
+        "many clients"
+    } else {
+        "one client"
+    });
     title.push_str(&format!(" ({})", g.part));
     cfg.begin(&title);
     let log = History::new();
@@ -234,7 +245,9 @@ generic!(basic_4a, "4A", 1, 5, false, false, false, -1, false);
 
 #[test]
 fn speed_4a() {
-    kvraft_test("speed_4a", 3, false, -1, |cfg| generic_test_speed(cfg, "4A"));
+    kvraft_test("speed_4a", 3, false, -1, |cfg| {
+        generic_test_speed(cfg, "4A")
+    });
 }
 
 generic!(concurrent_4a, "4A", 5, 5, false, false, false, -1, false);
@@ -331,14 +344,94 @@ fn one_partition_4a() {
     });
 }
 
-generic!(many_partitions_one_client_4a, "4A", 1, 5, false, false, true, -1, false);
-generic!(many_partitions_many_clients_4a, "4A", 5, 5, false, false, true, -1, false);
-generic!(persist_one_client_4a, "4A", 1, 5, false, true, false, -1, false);
-generic!(persist_concurrent_4a, "4A", 5, 5, false, true, false, -1, false);
-generic!(persist_concurrent_unreliable_4a, "4A", 5, 5, true, true, false, -1, false);
-generic!(persist_partition_4a, "4A", 5, 5, false, true, true, -1, false);
-generic!(persist_partition_unreliable_4a, "4A", 5, 5, true, true, true, -1, false);
-generic!(persist_partition_unreliable_linearizable_4a, "4A", 15, 7, true, true, true, -1, true);
+generic!(
+    many_partitions_one_client_4a,
+    "4A",
+    1,
+    5,
+    false,
+    false,
+    true,
+    -1,
+    false
+);
+generic!(
+    many_partitions_many_clients_4a,
+    "4A",
+    5,
+    5,
+    false,
+    false,
+    true,
+    -1,
+    false
+);
+generic!(
+    persist_one_client_4a,
+    "4A",
+    1,
+    5,
+    false,
+    true,
+    false,
+    -1,
+    false
+);
+generic!(
+    persist_concurrent_4a,
+    "4A",
+    5,
+    5,
+    false,
+    true,
+    false,
+    -1,
+    false
+);
+generic!(
+    persist_concurrent_unreliable_4a,
+    "4A",
+    5,
+    5,
+    true,
+    true,
+    false,
+    -1,
+    false
+);
+generic!(
+    persist_partition_4a,
+    "4A",
+    5,
+    5,
+    false,
+    true,
+    true,
+    -1,
+    false
+);
+generic!(
+    persist_partition_unreliable_4a,
+    "4A",
+    5,
+    5,
+    true,
+    true,
+    true,
+    -1,
+    false
+);
+generic!(
+    persist_partition_unreliable_linearizable_4a,
+    "4A",
+    15,
+    7,
+    true,
+    true,
+    true,
+    -1,
+    true
+);
 
 // ===================================== 4B =====================================
 
@@ -420,14 +513,66 @@ fn snapshot_size_4b() {
 
 #[test]
 fn speed_4b() {
-    kvraft_test("speed_4b", 3, false, 1000, |cfg| generic_test_speed(cfg, "4B"));
+    kvraft_test("speed_4b", 3, false, 1000, |cfg| {
+        generic_test_speed(cfg, "4B")
+    });
 }
 
-generic!(snapshot_recover_4b, "4B", 1, 5, false, true, false, 1000, false);
-generic!(snapshot_recover_many_clients_4b, "4B", 20, 5, false, true, false, 1000, false);
-generic!(snapshot_unreliable_4b, "4B", 5, 5, true, false, false, 1000, false);
-generic!(snapshot_unreliable_recover_4b, "4B", 5, 5, true, true, false, 1000, false);
-generic!(snapshot_unreliable_recover_concurrent_partition_4b, "4B", 5, 5, true, true, true, 1000, false);
+generic!(
+    snapshot_recover_4b,
+    "4B",
+    1,
+    5,
+    false,
+    true,
+    false,
+    1000,
+    false
+);
+generic!(
+    snapshot_recover_many_clients_4b,
+    "4B",
+    20,
+    5,
+    false,
+    true,
+    false,
+    1000,
+    false
+);
+generic!(
+    snapshot_unreliable_4b,
+    "4B",
+    5,
+    5,
+    true,
+    false,
+    false,
+    1000,
+    false
+);
+generic!(
+    snapshot_unreliable_recover_4b,
+    "4B",
+    5,
+    5,
+    true,
+    true,
+    false,
+    1000,
+    false
+);
+generic!(
+    snapshot_unreliable_recover_concurrent_partition_4b,
+    "4B",
+    5,
+    5,
+    true,
+    true,
+    true,
+    1000,
+    false
+);
 generic!(
     snapshot_unreliable_recover_concurrent_partition_linearizable_4b,
     "4B",

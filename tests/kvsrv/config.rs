@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};
-use raftlab::kv::Op;
 pub use raftlab::harness::kv::kvsrv::{KvsrvClerk, KvsrvConfig};
+use raftlab::kv::Op;
 use raftlab::sim::seed::run_seeded;
 
 /// Counts the bytes the whole test process holds: the Rust counterpart of Go's
@@ -72,30 +72,52 @@ where
 }
 
 /// The test's `Get` wrapper: counts the operation and records it in `log`.
-pub async fn get(cfg: &KvsrvConfig, ck: &KvsrvClerk, key: &str, log: Option<&History>, cli: usize) -> String {
+pub async fn get(
+    cfg: &KvsrvConfig,
+    ck: &KvsrvClerk,
+    key: &str,
+    log: Option<&History>,
+    cli: usize,
+) -> String {
+    let v = ck.recorded(Op::Get { key: key.into() }, log, cli).await;
     cfg.op();
-    ck.recorded(Op::Get { key: key.into() }, log, cli).await
+    v
 }
 
 /// The test's `Put` wrapper.
-pub async fn put(cfg: &KvsrvConfig, ck: &KvsrvClerk, key: &str, value: &str, log: Option<&History>, cli: usize) {
-    cfg.op();
+pub async fn put(
+    cfg: &KvsrvConfig,
+    ck: &KvsrvClerk,
+    key: &str,
+    value: &str,
+    log: Option<&History>,
+    cli: usize,
+) {
     let op = Op::Put {
         key: key.into(),
         value: value.into(),
     };
     ck.recorded(op, log, cli).await;
+    cfg.op();
 }
 
 /// The test's `Append` wrapper: Lab 2's append returns the old value (recorded as
 /// porcupine's op 3, "append with return value").
-pub async fn append(cfg: &KvsrvConfig, ck: &KvsrvClerk, key: &str, value: &str, log: Option<&History>, cli: usize) -> String {
-    cfg.op();
+pub async fn append(
+    cfg: &KvsrvConfig,
+    ck: &KvsrvClerk,
+    key: &str,
+    value: &str,
+    log: Option<&History>,
+    cli: usize,
+) -> String {
     let op = Op::AppendReturningOld {
         key: key.into(),
         value: value.into(),
     };
-    ck.recorded(op, log, cli).await
+    let old = ck.recorded(op, log, cli).await;
+    cfg.op();
+    old
 }
 
 /// The lab's porcupine check of a history (with a 1 s budget): Illegal fails the test

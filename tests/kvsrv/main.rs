@@ -21,7 +21,13 @@ const MIB: u64 = 1 << 20;
 /// The lab's `GenericTest(nclients, unreliable, randomkeys)`: for three iterations,
 /// clients append and get for a second; then every client's appends must be present,
 /// once each and in order, and the whole history must be linearizable.
-async fn generic_test(cfg: KvsrvConfig, name: &str, nclients: usize, unreliable: bool, randomkeys: bool) {
+async fn generic_test(
+    cfg: KvsrvConfig,
+    name: &str,
+    nclients: usize,
+    unreliable: bool,
+    randomkeys: bool,
+) {
     let mut title = String::from("Test: ");
     if unreliable {
         title.push_str("unreliable net, ");
@@ -29,7 +35,11 @@ async fn generic_test(cfg: KvsrvConfig, name: &str, nclients: usize, unreliable:
     if randomkeys {
         title.push_str("random keys, ");
     }
-    title.push_str(if nclients > 1 { "many clients" } else { "one client" });
+    title.push_str(if nclients > 1 {
+        "many clients"
+    } else {
+        "one client"
+    });
     cfg.begin(&title);
     let log = History::new();
     let ck = cfg.make_client();
@@ -98,7 +108,9 @@ async fn generic_test(cfg: KvsrvConfig, name: &str, nclients: usize, unreliable:
 
 #[test]
 fn basic2() {
-    kvsrv_test("basic2", false, |cfg| generic_test(cfg, "basic2", 1, false, false));
+    kvsrv_test("basic2", false, |cfg| {
+        generic_test(cfg, "basic2", 1, false, false)
+    });
 }
 
 #[test]

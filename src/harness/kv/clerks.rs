@@ -70,7 +70,14 @@ impl Clerks {
     }
 
     /// Starts an operation on clerk `ck`; `done` receives its result.
-    pub fn start(&mut self, k: &mut Kernel, net: &mut KvNet, ck: usize, op: Op, done: Sender<String>) {
+    pub fn start(
+        &mut self,
+        k: &mut Kernel,
+        net: &mut KvNet,
+        ck: usize,
+        op: Op,
+        done: Sender<String>,
+    ) {
         let Some(slot) = self.slots.get_mut(ck).and_then(Option::as_mut) else {
             panic!("clerk {ck} was deleted");
         };
@@ -83,7 +90,14 @@ impl Clerks {
     }
 
     /// The outcome of a clerk's call.
-    pub fn on_reply(&mut self, k: &mut Kernel, net: &mut KvNet, ck: usize, attempt: u64, reply: Option<Reply>) {
+    pub fn on_reply(
+        &mut self,
+        k: &mut Kernel,
+        net: &mut KvNet,
+        ck: usize,
+        attempt: u64,
+        reply: Option<Reply>,
+    ) {
         let Some(slot) = self.slots.get_mut(ck).and_then(Option::as_mut) else {
             return;
         };

@@ -11,10 +11,11 @@ use std::time::Duration;
 use super::clerks::{CLERK_TIMER, Ck, ClerkWorld, Clerks, KvNet};
 use super::rpc::{Caller, KvRpc, ServerToken};
 use crate::harness::safety::LeaderLog;
+use crate::kv::Request;
 use crate::kv::clerk::ClerkTiming;
 use crate::kv::server::{KvBug, KvServer, ServerConfig, ServerOutput};
-use crate::raft::{self, Bug, Output, Timer};
-use crate::sim::{CallId, Event, JoinHandle, Kernel, Net, NetAction, Persister, Sim, Timers, World};
+use crate::raft::{self, Bug, Output, Storage, Timer};
+use crate::sim::{CallId, Event, JoinHandle, Kernel, Net, NetAction, Sim, Timers, World};
 
 /// The lab's per-test limit, in virtual time.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
@@ -29,7 +30,7 @@ pub struct KvraftWorld {
     servers: Vec<Option<KvServer>>,
     incarnation: Vec<u64>,
     timers: Timers,
-    saved: Vec<Persister>,
+    saved: Vec<Storage<Request>>,
     endnames: Vec<Vec<String>>,
     clerks: Clerks,
     /// Each clerk's ends, by server index (the clerk itself sees them shuffled).
@@ -56,12 +57,16 @@ impl KvraftWorld {
     }
 
     /// Carries out server `i`'s outputs; `raft_call` is the Raft RPC being answered.
-    fn execute(&mut self, k: &mut Kernel, i: usize, outputs: Vec<ServerOutput>, raft_call: Option<CallId>) {
+    fn execute(
+        &mut self,
+        k: &mut Kernel,
+        i: usize,
+        outputs: Vec<ServerOutput>,
+        raft_call: Option<CallId>,
+    ) {
         for o in outputs {
             match o {
-                ServerOutput::Raft(Output::Persist(p)) => {
-                    self.saved[i].save(&p.raft_state, p.snapshot)
-                }
+                ServerOutput::Raft(Output::Persist(p)) => self.saved[i].apply(p),
                 ServerOutput::Raft(Output::Send { to, request }) => {
                     let caller = Caller::Server {
                         node: i,
@@ -130,8 +135,8 @@ impl KvraftWorld {
             max_raft_state: self.max_raft_state,
             bug: self.kv_bug,
         };
-        let state = self.saved[i].read_raft_state();
-        let snapshot = self.saved[i].read_snapshot();
+        let state = self.saved[i].raft_state();
+        let snapshot = self.saved[i].snapshot().to_vec();
         let (server, outputs) = match KvServer::restore(config, &state, &snapshot) {
             Ok(s) => s,
             Err(e) => panic!("server {i} cannot start: {e}"),
@@ -218,7 +223,8 @@ impl World for KvraftWorld {
                         }
                     }
                     (Caller::Clerk { clerk, attempt }, KvRpc::ClerkReply(r)) => {
-                        self.clerks.on_reply(k, &mut self.net, clerk, attempt, Some(r));
+                        self.clerks
+                            .on_reply(k, &mut self.net, clerk, attempt, Some(r));
                     }
                     _ => {}
                 },
@@ -277,14 +283,20 @@ pub struct KvraftConfig {
 impl KvraftConfig {
     /// The lab's `make_config(n, unreliable, maxraftstate)`: start every server, connect
     /// them all, then set the network's reliability.
-    pub fn new(seed: u64, n: usize, unreliable: bool, maxraftstate: i64, options: KvraftOptions) -> Self {
+    pub fn new(
+        seed: u64,
+        n: usize,
+        unreliable: bool,
+        maxraftstate: i64,
+        options: KvraftOptions,
+    ) -> Self {
         let world = KvraftWorld {
             n,
             net: Net::new(),
             servers: (0..n).map(|_| None).collect(),
             incarnation: vec![0; n],
             timers: Timers::default(),
-            saved: vec![Persister::new(); n],
+            saved: vec![Storage::new(); n],
             endnames: vec![Vec::new(); n],
             clerks: Clerks::new(ClerkTiming::default()),
             clerk_ends: BTreeMap::new(),
@@ -469,8 +481,13 @@ impl KvraftConfig {
 
     /// `LogSize()`: the largest persisted Raft state.
     pub fn log_size(&self) -> usize {
-        self.sim
-            .with(|_, w| w.saved.iter().map(|p| p.raft_state_size()).max().unwrap_or(0))
+        self.sim.with(|_, w| {
+            w.saved
+                .iter()
+                .map(|p| p.raft_state_size())
+                .max()
+                .unwrap_or(0)
+        })
     }
 
     /// `SnapshotSize()`: the largest persisted snapshot.

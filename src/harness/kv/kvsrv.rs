@@ -12,6 +12,11 @@ use crate::kv::clerk::ClerkTiming;
 use crate::kv::kvsrv::KvSrv;
 use crate::sim::{Event, Kernel, Net, NetAction, Sim, World};
 
+/// The base latency of a delivery in the Lab 2 tests: 100 microseconds. The memory
+/// tests make 100,000 calls one after another, which Go runs in a few seconds; at the
+/// simulator's default of 1 ms they would pass the lab's 120 s limit.
+pub const KVSRV_BASE_LATENCY: Duration = Duration::from_micros(100);
+
 /// The lab's per-test limit, in virtual time.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
 
@@ -44,7 +49,9 @@ impl World for KvsrvWorld {
                     caller: Caller::Clerk { clerk, attempt },
                     reply: KvRpc::ClerkReply(r),
                     ..
-                }) => self.clerks.on_reply(k, &mut self.net, clerk, attempt, Some(r)),
+                }) => self
+                    .clerks
+                    .on_reply(k, &mut self.net, clerk, attempt, Some(r)),
                 Some(NetAction::Failed {
                     caller: Caller::Clerk { clerk, attempt },
                     ..
@@ -76,6 +83,7 @@ impl KvsrvConfig {
     pub fn new(seed: u64, unreliable: bool) -> Self {
         let mut net: KvNet = Net::new();
         net.set_reliable(!unreliable);
+        net.set_base_latency(KVSRV_BASE_LATENCY);
         let world = KvsrvWorld {
             net,
             server: KvSrv::new(),
@@ -139,7 +147,10 @@ impl KvsrvConfig {
     }
 
     /// Starts a task.
-    pub fn spawn<T: 'static>(&self, fut: impl Future<Output = T> + 'static) -> crate::sim::JoinHandle<T> {
+    pub fn spawn<T: 'static>(
+        &self,
+        fut: impl Future<Output = T> + 'static,
+    ) -> crate::sim::JoinHandle<T> {
         self.sim.spawn(fut)
     }
 
@@ -156,8 +167,11 @@ impl KvsrvConfig {
     /// `randValue(n)`: `n` random letters.
     pub fn rand_value(&self, n: usize) -> String {
         const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        self.sim
-            .rng(|r| (0..n).map(|_| LETTERS[r.index(LETTERS.len())] as char).collect())
+        self.sim.rng(|r| {
+            (0..n)
+                .map(|_| LETTERS[r.index(LETTERS.len())] as char)
+                .collect()
+        })
     }
 
     /// `op()`: counts one clerk operation made through the test's wrappers.

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::harness::safety::LeaderLog;
+use crate::raft::Storage;
 use crate::raft::{self, Apply, Bug, Index, NodeId, Output, Raft, Reply, Request, Term, Timer};
-use crate::sim::{CallId, Event, Kernel, Net, NetAction, Persister, Timers, World};
+use crate::sim::{CallId, Event, Kernel, Net, NetAction, Timers, World};
 
 /// A command of the Raft tests: the lab's tests submit Go ints and strings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -105,7 +106,7 @@ pub struct RaftWorld {
     pub(crate) rafts: Vec<Option<Raft<Cmd>>>,
     incarnation: Vec<u64>,
     timers: Timers,
-    pub(crate) saved: Vec<Persister>,
+    pub(crate) saved: Vec<Storage<Cmd>>,
     pub(crate) endnames: Vec<Vec<String>>,
     pub(crate) connected: Vec<bool>,
     /// Per peer: a copy of each committed value it applied, by index.
@@ -137,7 +138,7 @@ impl RaftWorld {
             rafts: (0..n).map(|_| None).collect(),
             incarnation: vec![0; n],
             timers: Timers::default(),
-            saved: vec![Persister::new(); n],
+            saved: vec![Storage::new(); n],
             endnames: vec![Vec::new(); n],
             connected: vec![false; n],
             logs: vec![BTreeMap::new(); n],
@@ -167,11 +168,9 @@ impl RaftWorld {
             self.incarnation[i] += 1;
             self.timers.cancel_all(i);
         }
-        let state = self.saved[i].read_raft_state();
-        let snapshot = self.saved[i].snapshot().clone();
-        let mut fresh = Persister::new();
-        fresh.save(&state, snapshot);
-        self.saved[i] = fresh;
+        // A brand-new persister holding the copied state (the lab's crash1 does this
+        // too, so that the old instance can never write to the new one's).
+        self.saved[i] = self.saved[i].copy();
     }
 
     /// The lab's `start1(i)`: (crash and) start peer `i` from its persisted state, with
@@ -190,7 +189,7 @@ impl RaftWorld {
             .collect();
         self.last_applied[i] = 0;
         self.saved[i] = self.saved[i].copy();
-        let snapshot = self.saved[i].read_snapshot();
+        let snapshot = self.saved[i].snapshot().to_vec();
         if !snapshot.is_empty()
             && let Some(e) = self.ingest_snap(i, &snapshot, None)
         {
@@ -201,7 +200,7 @@ impl RaftWorld {
             bug: self.bug,
             ..raft::Config::new(i, self.n)
         };
-        let state = self.saved[i].read_raft_state();
+        let state = self.saved[i].raft_state();
         let (rf, outputs) = match Raft::restore(config, &state, &snapshot) {
             Ok(r) => r,
             Err(e) => panic!("server {i} cannot restart: {e}"),
@@ -268,7 +267,7 @@ impl RaftWorld {
     ) {
         for o in outputs {
             match o {
-                Output::Persist(p) => self.saved[i].save(&p.raft_state, p.snapshot),
+                Output::Persist(p) => self.saved[i].apply(p),
                 Output::Send { to, request } => {
                     let caller = Caller {
                         node: i,
