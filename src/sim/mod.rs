@@ -17,6 +17,7 @@ mod net;
 mod persister;
 mod rng;
 pub mod seed;
+pub mod trace;
 pub mod verbose;
 
 pub use exec::{JoinHandle, Receiver, Sender, oneshot};
@@ -24,6 +25,7 @@ pub use kernel::{Event, Kernel, TimerKey};
 pub use net::{CallId, DEFAULT_BASE_LATENCY, Net, NetAction, NetEvent};
 pub use persister::Persister;
 pub use rng::Rng;
+pub use trace::{FailReason, Fate, TraceEvent, TraceRecord};
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -211,7 +213,7 @@ pub struct Timers {
 
 impl Timers {
     /// (Re)sets timer `timer` of node `node` (incarnation `incarnation`) to fire after a
-    /// duration drawn from `range`.
+    /// duration drawn from `range`, and returns that duration.
     pub fn set(
         &mut self,
         k: &mut Kernel,
@@ -219,7 +221,7 @@ impl Timers {
         incarnation: u64,
         timer: u32,
         range: TimeRange,
-    ) {
+    ) -> Duration {
         let g = self.generation.entry((node, timer)).or_insert(0);
         *g += 1;
         let key = TimerKey {
@@ -230,6 +232,7 @@ impl Timers {
         };
         let after = k.rng.duration_in(range);
         k.schedule(after, Event::Timer(key));
+        after
     }
 
     /// Cancels the timer if set.
