@@ -58,6 +58,12 @@ pub const DEFAULT_WIDTH: usize = 160;
 /// the width rather than unreadable.
 pub const MIN_COLUMN: usize = 12;
 
+/// The most columns a layout has, and the widest it gets: larger requests are cut to
+/// these (no terminal is wider, and the arithmetic stays far from overflow).
+pub const MAX_COLUMNS: usize = 256;
+/// See [`MAX_COLUMNS`].
+pub const MAX_WIDTH: usize = 100_000;
+
 /// Width of the time field and the space after it.
 const TIME_FIELD: usize = 7;
 
@@ -362,12 +368,18 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// A layout for `options`.
+    /// A layout for `options` (columns and width are brought within 1..=[`MAX_COLUMNS`]
+    /// and ..=[`MAX_WIDTH`]).
     pub fn new(options: Options) -> Self {
-        let columns = options.columns.max(1);
-        let column = (options.width.saturating_sub(TIME_FIELD) / columns).max(MIN_COLUMN);
+        let columns = options.columns.clamp(1, MAX_COLUMNS);
+        let width = options.width.min(MAX_WIDTH);
+        let column = (width.saturating_sub(TIME_FIELD) / columns).max(MIN_COLUMN);
         Layout {
-            options: Options { columns, ..options },
+            options: Options {
+                columns,
+                width,
+                ..options
+            },
             column,
             header_done: false,
         }
@@ -677,6 +689,27 @@ mod tests {
         assert!(!out.contains("LEAD"));
         assert!(!out.contains("TERM"));
         assert!(out.ends_with("hello\n"));
+    }
+
+    #[test]
+    fn extreme_options_do_not_panic() {
+        for (columns, width) in [
+            (0, 0),
+            (usize::MAX, usize::MAX),
+            (1, usize::MAX),
+            (usize::MAX, 0),
+        ] {
+            let l = Layout::new(Options {
+                columns,
+                width,
+                ..Options::default()
+            });
+            for server in [None, Some(0), Some(1), Some(u64::MAX)] {
+                let out = l.render(&entry(u64::MAX, "LOG1", server, "some text here"));
+                assert!(out.contains("LOG1"));
+            }
+            assert!(l.header().starts_with("ms"));
+        }
     }
 
     #[test]
