@@ -1,5 +1,6 @@
 //! `raftlab`: the command line of the workspace.
 
+mod dslogs_cmd;
 mod sim_cmd;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,8 @@ enum Command {
         #[command(subcommand)]
         system: SimSystem,
     },
+    /// Lay out VERBOSE logs or a --trace file in one column per server, a colour per topic.
+    Dslogs(dslogs_cmd::DslogsArgs),
     /// Check a client history for linearizability (see `raftlab lincheck --help`).
     #[command(disable_help_flag = true)]
     Lincheck {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Sim {
             system: SimSystem::Raft(args),
         } => sim_cmd::run_raft(args),
+        Command::Dslogs(args) => dslogs_cmd::run(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);
             ExitCode::from(u8::try_from(code).unwrap_or(3))

@@ -1,7 +1,11 @@
 //! `raftlab sim raft`: a long chaos run of a Raft cluster in the simulator, with a
-//! progress bar and a summary.
+//! progress bar and a summary, and optionally the full event trace as JSON lines
+//! (`--trace OUT.jsonl`, read by `raftlab dslogs`).
 
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -9,6 +13,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use raftlab::harness::raft::{ChaosOptions, ChaosReport, ChaosRun};
 use raftlab::raft::Bug;
+use raftlab::sim::TraceRecord;
+use raftlab::sim::trace::write_jsonl;
 
 fn parse_bug(name: &str) -> Result<Bug, String> {
     Bug::from_name(name).ok_or_else(|| {
@@ -53,6 +59,11 @@ pub struct SimRaftArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Write the full event trace (every call, delivery, drop, failure, timer, crash,
+    /// restart, connect and client start, with its virtual time) to this file as JSON
+    /// lines; `raftlab dslogs` lays it out.
+    #[arg(long, value_name = "OUT.jsonl")]
+    pub trace: Option<PathBuf>,
 }
 
 impl SimRaftArgs {
@@ -85,9 +96,72 @@ fn clock_seed() -> u64 {
         .unwrap_or(1)
 }
 
+/// The trace file, written slice by slice as the run goes.
+struct TraceFile {
+    path: PathBuf,
+    out: BufWriter<File>,
+    records: u64,
+    error: Option<io::Error>,
+}
+
+impl TraceFile {
+    fn create(path: PathBuf) -> io::Result<Self> {
+        let out = BufWriter::new(File::create(&path)?);
+        Ok(TraceFile {
+            path,
+            out,
+            records: 0,
+            error: None,
+        })
+    }
+
+    /// Appends records; after a first error, writes nothing more.
+    fn write(&mut self, records: &[TraceRecord]) {
+        if self.error.is_none() {
+            match write_jsonl(&mut self.out, records) {
+                Ok(()) => self.records += records.len() as u64,
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    /// Flushes the file and says what was written.
+    fn finish(mut self) -> Result<String, String> {
+        if self.error.is_none()
+            && let Err(e) = self.out.flush()
+        {
+            self.error = Some(e);
+        }
+        match self.error {
+            None => Ok(format!(
+                "{} events traced to {}",
+                self.records,
+                self.path.display()
+            )),
+            Some(e) => Err(format!(
+                "could not write the trace to {}: {e}",
+                self.path.display()
+            )),
+        }
+    }
+}
+
 /// Runs `raftlab sim raft`.
 pub fn run_raft(args: SimRaftArgs) -> ExitCode {
     let seed = args.seed.unwrap_or_else(clock_seed);
+    let mut trace = match args.trace.clone().map(TraceFile::create).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "raftlab sim raft: cannot create {}: {e}",
+                args.trace
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display()
+            );
+            return ExitCode::from(2);
+        }
+    };
     let options = ChaosOptions {
         seed,
         servers: args.servers as usize,
@@ -98,6 +172,7 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
         unreliable: !args.no_unreliable,
         snapshots: args.snapshots,
         bug: args.bug,
+        trace: trace.is_some(),
     };
     println!(
         "raftlab sim raft: {} peers, {} clients, {} virtual seconds, seed {seed}",
@@ -113,10 +188,16 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
         ProgressStyle::with_template("{bar:40} {pos:>4}/{len} virtual s  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // The run lives outside the unwinding closure, so that after a violation it still
+    // gives the trace up to it.
+    let mut run: Option<ChaosRun> = None;
     let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-        let run = ChaosRun::start(options);
+        let run = run.insert(ChaosRun::start(options));
         while !run.done() {
             run.advance(Duration::from_secs(1));
+            if let Some(t) = trace.as_mut() {
+                t.write(&run.take_trace());
+            }
             let p = run.progress();
             bar.set_position(p.virtual_time.as_secs());
             bar.set_message(format!(
@@ -128,10 +209,31 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
         run.finish()
     }));
     bar.finish_and_clear();
+    let traced = trace.map(|mut t| {
+        if let Some(run) = &run {
+            t.write(&run.take_trace());
+        }
+        t.finish()
+    });
+    let trace_ok = match &traced {
+        Some(Ok(note)) => {
+            println!("{note}");
+            true
+        }
+        Some(Err(e)) => {
+            eprintln!("raftlab sim raft: {e}");
+            false
+        }
+        None => true,
+    };
     match outcome {
         Ok(report) => {
             print_report(&report, seed, started.elapsed());
-            ExitCode::SUCCESS
+            if trace_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            }
         }
         Err(e) => {
             let msg = e
@@ -147,6 +249,18 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
                 args.replay_command(seed),
                 args.servers
             );
+            match &args.trace {
+                Some(path) if trace_ok => eprintln!(
+                    "  trace:  cargo run --release -- dslogs -c {} {}",
+                    args.servers,
+                    path.display()
+                ),
+                _ => eprintln!(
+                    "  trace:  {} --quiet --trace trace-{seed}.jsonl && cargo run --release -- dslogs -c {} trace-{seed}.jsonl",
+                    args.replay_command(seed),
+                    args.servers
+                ),
+            }
             ExitCode::from(1)
         }
     }

@@ -1,6 +1,7 @@
 //! The discrete-event kernel: a virtual clock, one queue of timed events ordered by
 //! (time, sequence number), the seeded random number generator, and a running hash of
-//! every event processed (the trace hash that the determinism check compares).
+//! every event processed (the trace hash that the determinism check compares), and,
+//! when a driver asks for it, the full event trace (see [`super::trace`]).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use super::net::NetEvent;
 use super::rng::Rng;
+use super::trace::{TraceEvent, TraceRecord};
 
 /// A timer of a node, as the world scheduled it. The world gives each (node, timer) a
 /// generation number; a timer event whose generation is no longer current was
@@ -89,6 +91,7 @@ pub struct Kernel {
     trace_hash: u64,
     events: u64,
     clock: Arc<AtomicU64>,
+    trace: Option<Vec<TraceRecord>>,
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -105,6 +108,7 @@ impl Kernel {
             trace_hash: FNV_OFFSET,
             events: 0,
             clock: Arc::new(AtomicU64::new(0)),
+            trace: None,
         }
     }
 
@@ -169,5 +173,33 @@ impl Kernel {
     /// How many events have been processed.
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// Starts recording the full event trace (see [`super::trace`]).
+    pub fn start_tracing(&mut self) {
+        self.trace.get_or_insert_with(Vec::new);
+    }
+
+    /// Whether the full event trace is being recorded.
+    pub fn tracing(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// Records an event of the trace at the current time, at server `node` (if the event
+    /// belongs to one). `event` is called only while tracing, so building the record
+    /// costs nothing otherwise.
+    pub fn trace(&mut self, node: Option<usize>, event: impl FnOnce() -> TraceEvent) {
+        if let Some(records) = &mut self.trace {
+            records.push(TraceRecord {
+                t_us: self.now.as_micros() as u64,
+                node: node.map(|n| n as u64),
+                event: event(),
+            });
+        }
+    }
+
+    /// Takes the records traced since the last call (tracing goes on).
+    pub fn take_trace(&mut self) -> Vec<TraceRecord> {
+        self.trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
 }

@@ -16,12 +16,14 @@ mod kernel;
 mod net;
 mod rng;
 pub mod seed;
+pub mod trace;
 pub mod verbose;
 
 pub use exec::{JoinHandle, Receiver, Sender, oneshot};
 pub use kernel::{Event, Kernel, TimerKey};
 pub use net::{CallId, DEFAULT_BASE_LATENCY, Net, NetAction, NetEvent};
 pub use rng::Rng;
+pub use trace::{FailReason, Fate, TraceEvent, TraceRecord};
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -220,7 +222,7 @@ pub struct Timers {
 
 impl Timers {
     /// (Re)sets timer `timer` of node `node` (incarnation `incarnation`) to fire after a
-    /// duration drawn from `range`.
+    /// duration drawn from `range`, and returns that duration.
     pub fn set(
         &mut self,
         k: &mut Kernel,
@@ -228,7 +230,7 @@ impl Timers {
         incarnation: u64,
         timer: u32,
         range: TimeRange,
-    ) {
+    ) -> Duration {
         self.next_generation += 1;
         let generation = self.next_generation;
         self.current.insert((node, timer), generation);
@@ -240,6 +242,7 @@ impl Timers {
         };
         let after = k.rng.duration_in(range);
         k.schedule(after, Event::Timer(key));
+        after
     }
 
     /// Cancels the timer if set.

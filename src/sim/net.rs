@@ -25,6 +25,12 @@
 //! [`Net::set_base_latency`]): the lab's reliable network adds no delay, but in Go real
 //! time passes while a message is handled, and with no delay at all virtual time could
 //! stand still.
+//!
+//! While the kernel traces (see [`super::trace`]), each step above is recorded: the call
+//! and its request's fate, the delivery to the handler, the reply and its fate, the
+//! reply's return, and a failure with its reason. The world names the servers at the
+//! two sides of an end with [`Net::label_end`] and summarizes messages with
+//! [`Net::set_describe`]; neither changes what the network does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
@@ -33,6 +39,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::kernel::{Event, Kernel};
+use super::trace::{FailReason, Fate, TraceEvent};
 use crate::codec;
 
 /// Identifies one call on the network.
@@ -100,6 +107,8 @@ pub enum NetAction<M, S, C> {
 struct End {
     enabled: bool,
     server: Option<String>,
+    /// For the trace: the servers at the two sides of the end (see [`Net::label_end`]).
+    label: (Option<usize>, Option<usize>),
 }
 
 #[derive(Clone, Debug)]
@@ -117,8 +126,8 @@ enum Stage {
     AwaitingReply { check: bool },
     /// The reply is on its way back.
     Replying,
-    /// The call will fail (or has failed).
-    Failing,
+    /// The call will fail (or has failed), for this reason.
+    Failing(FailReason),
 }
 
 #[derive(Debug)]
@@ -133,6 +142,8 @@ struct Call<M, S, C> {
     long_reordering: bool,
     stage: Stage,
     delivered_at: Duration,
+    /// The end's label when the call was made (for the trace).
+    label: (Option<usize>, Option<usize>),
 }
 
 /// The simulated network.
@@ -148,6 +159,7 @@ pub struct Net<M, S, C> {
     base_latency: Duration,
     total_count: u64,
     total_bytes: u64,
+    describe: Option<fn(&M) -> String>,
 }
 
 /// The default base latency of a delivery: 1 millisecond.
@@ -167,6 +179,7 @@ impl<M, S, C> Default for Net<M, S, C> {
             base_latency: DEFAULT_BASE_LATENCY,
             total_count: 0,
             total_bytes: 0,
+            describe: None,
         }
     }
 }
@@ -195,9 +208,25 @@ where
             End {
                 enabled: false,
                 server: None,
+                label: (None, None),
             },
         );
         Ok(())
+    }
+
+    /// Names, for the trace, the servers at the two sides of an end: the one whose
+    /// calls go through it and the one it leads to (`None` for a side that is no
+    /// server, such as a client).
+    pub fn label_end(&mut self, end: &str, from: Option<usize>, to: Option<usize>) {
+        if let Some(e) = self.ends.get_mut(end) {
+            e.label = (from, to);
+        }
+    }
+
+    /// Sets how the trace summarizes a message (by default, its `Debug` form cut to
+    /// 120 characters).
+    pub fn set_describe(&mut self, describe: fn(&M) -> String) {
+        self.describe = Some(describe);
     }
 
     /// `DeleteEnd`.
@@ -263,6 +292,11 @@ where
         self.long_reordering = yes;
     }
 
+    /// Whether replies may be reordered (delayed by up to 2.2 s).
+    pub fn long_reordering(&self) -> bool {
+        self.long_reordering
+    }
+
     /// Sets the base latency added to every delivery of a request or a reply.
     pub fn set_base_latency(&mut self, latency: Duration) {
         self.base_latency = latency;
@@ -304,9 +338,9 @@ where
         self.total_count += 1;
         self.total_bytes += bytes;
         k.mix(&[id, bytes]);
-        let (enabled, server_name) = match self.ends.get(end) {
-            Some(e) => (e.enabled, e.server.clone()),
-            None => (false, None),
+        let (enabled, server_name, label) = match self.ends.get(end) {
+            Some(e) => (e.enabled, e.server.clone(), e.label),
+            None => (false, None, (None, None)),
         };
         let server = server_name
             .as_ref()
@@ -323,27 +357,49 @@ where
             long_reordering: self.long_reordering,
             stage: Stage::InFlight,
             delivered_at: Duration::ZERO,
+            label,
         };
-        if !enabled || call.server.is_none() {
+        let (fate, after) = if !enabled || call.server.is_none() {
             let ms = if self.long_delays { 7000 } else { 100 };
             let delay = k.rng.millis_below(ms);
-            call.stage = Stage::Failing;
+            let reason = if enabled {
+                FailReason::NoServer
+            } else {
+                FailReason::EndDisabled
+            };
+            call.stage = Stage::Failing(reason);
             k.schedule(delay, Event::Net(NetEvent::Fail(id)));
+            let fate = if enabled {
+                Fate::NoServer
+            } else {
+                Fate::EndDisabled
+            };
+            (fate, delay)
         } else if !call.reliable {
             let delay = k.rng.millis_below(27);
             if k.rng.chance(100, 1000) {
                 tracing::debug!(target: "raftlab", topic = "DROP", "call {id} on {end}: request dropped");
-                call.stage = Stage::Failing;
+                call.stage = Stage::Failing(FailReason::RequestDropped);
                 k.schedule(delay, Event::Net(NetEvent::Fail(id)));
+                (Fate::Dropped, delay)
             } else {
-                k.schedule(
-                    delay + self.base_latency,
-                    Event::Net(NetEvent::DeliverRequest(id)),
-                );
+                let delay = delay + self.base_latency;
+                k.schedule(delay, Event::Net(NetEvent::DeliverRequest(id)));
+                (Fate::Deliver, delay)
             }
         } else {
             k.schedule(self.base_latency, Event::Net(NetEvent::DeliverRequest(id)));
-        }
+            (Fate::Deliver, self.base_latency)
+        };
+        k.trace(label.0, || TraceEvent::Call {
+            call: id,
+            to: label.1.map(|n| n as u64),
+            end: end.to_string(),
+            bytes,
+            msg: summarize(self.describe, &call.request),
+            fate,
+            after_us: after.as_micros() as u64,
+        });
         self.calls.insert(id, call);
         id
     }
@@ -357,18 +413,26 @@ where
         };
         self.awaiting.remove(&call);
         let base = self.base_latency;
+        let describe = self.describe;
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
         if dead {
-            c.stage = Stage::Failing;
+            c.stage = Stage::Failing(FailReason::DeadBeforeReply);
             k.schedule(Duration::ZERO, Event::Net(NetEvent::Fail(call)));
             return;
         }
         if !c.reliable && k.rng.chance(100, 1000) {
             tracing::debug!(target: "raftlab", topic = "DROP", "call {call} on {}: reply dropped", c.end);
-            c.stage = Stage::Failing;
+            c.stage = Stage::Failing(FailReason::ReplyDropped);
             k.schedule(Duration::ZERO, Event::Net(NetEvent::Fail(call)));
+            k.trace(c.label.1, || TraceEvent::Reply {
+                call,
+                to: c.label.0.map(|n| n as u64),
+                msg: summarize(describe, &reply),
+                fate: Fate::Dropped,
+                after_us: 0,
+            });
             return;
         }
         let mut delay = base;
@@ -376,6 +440,13 @@ where
             let inner = k.rng.below(2000);
             delay += Duration::from_millis(200 + k.rng.below(1 + inner));
         }
+        k.trace(c.label.1, || TraceEvent::Reply {
+            call,
+            to: c.label.0.map(|n| n as u64),
+            msg: summarize(describe, &reply),
+            fate: Fate::Deliver,
+            after_us: delay.as_micros() as u64,
+        });
         c.reply = Some(reply);
         c.stage = Stage::Replying;
         k.schedule(delay, Event::Net(NetEvent::DeliverReply(call)));
@@ -394,7 +465,7 @@ where
                 if !registered {
                     // The server object was killed or replaced: no handler runs, and the
                     // dead check fails the call.
-                    return self.fail(id);
+                    return self.fail(k, id, FailReason::ServerGone);
                 }
                 if let Some(s) = self.servers.get_mut(&name) {
                     s.count += 1;
@@ -407,6 +478,12 @@ where
                 // The handler gets its own copy of the request (labrpc decodes a fresh
                 // one); the original stays for a failure report.
                 let request = c.request.clone();
+                let describe = self.describe;
+                k.trace(c.label.1, || TraceEvent::Request {
+                    call: id,
+                    from: c.label.0.map(|n| n as u64),
+                    msg: summarize(describe, &request),
+                });
                 Some(NetAction::Request {
                     server,
                     call: id,
@@ -420,13 +497,26 @@ where
                 let bytes = codec::encoded_len(&reply) as u64;
                 self.total_bytes += bytes;
                 k.mix(&[bytes]);
+                k.trace(c.label.0, || TraceEvent::Return {
+                    call: id,
+                    from: c.label.1.map(|n| n as u64),
+                    bytes,
+                    msg: summarize(self.describe, &reply),
+                });
                 Some(NetAction::Reply {
                     caller: c.caller,
                     call: id,
                     reply,
                 })
             }
-            NetEvent::Fail(id) => self.fail(id),
+            NetEvent::Fail(id) => {
+                // A Fail event is scheduled only with the call's stage set to Failing,
+                // which it never leaves.
+                let Stage::Failing(reason) = self.calls.get(&id)?.stage else {
+                    return None;
+                };
+                self.fail(k, id, reason)
+            }
             NetEvent::DeadCheck(id) => {
                 let c = self.calls.get_mut(&id)?;
                 let Stage::AwaitingReply { .. } = c.stage else {
@@ -436,16 +526,26 @@ where
                 let c = self.calls.get(&id)?;
                 if self.is_dead(c) {
                     self.awaiting.remove(&id);
-                    return self.fail(id);
+                    return self.fail(k, id, FailReason::DeadWhileWaiting);
                 }
                 None
             }
         }
     }
 
-    fn fail(&mut self, id: CallId) -> Option<NetAction<M, S, C>> {
+    fn fail(
+        &mut self,
+        k: &mut Kernel,
+        id: CallId,
+        reason: FailReason,
+    ) -> Option<NetAction<M, S, C>> {
         self.awaiting.remove(&id);
         let c = self.calls.remove(&id)?;
+        k.trace(c.label.0, || TraceEvent::Fail {
+            call: id,
+            to: c.label.1.map(|n| n as u64),
+            reason,
+        });
         Some(NetAction::Failed {
             caller: c.caller,
             call: id,
@@ -480,4 +580,18 @@ where
             }
         }
     }
+}
+
+/// A message as the trace shows it: through the world's summary if it set one, else its
+/// `Debug` form cut to 120 characters.
+fn summarize<M: Debug>(describe: Option<fn(&M) -> String>, m: &M) -> String {
+    if let Some(f) = describe {
+        return f(m);
+    }
+    let mut s = format!("{m:?}");
+    if let Some((cut, _)) = s.char_indices().nth(120) {
+        s.truncate(cut);
+        s.push_str("...");
+    }
+    s
 }

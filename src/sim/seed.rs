@@ -54,12 +54,45 @@ pub fn run_seeded(suite: &str, test: &str, columns: usize, body: impl Fn(u64)) {
     }
 }
 
-/// The text printed when a seed fails.
+/// The text printed when a seed fails. A deliberate bug asked for with `RAFTLAB_BUG`
+/// is part of the run, so the commands repeat it.
 pub fn failure_note(suite: &str, test: &str, seed: u64, columns: usize) -> String {
+    let bug = std::env::var("RAFTLAB_BUG").unwrap_or_default();
+    note_for(suite, test, seed, columns, bug.trim())
+}
+
+fn note_for(suite: &str, test: &str, seed: u64, columns: usize, bug: &str) -> String {
+    let env = if bug.is_empty() {
+        format!("RAFTLAB_SEED={seed}")
+    } else {
+        format!("RAFTLAB_BUG={bug} RAFTLAB_SEED={seed}")
+    };
     format!(
         "raftlab: {test} failed with seed {seed}\n  \
-         replay: RAFTLAB_SEED={seed} cargo test --release --test {suite} -- --exact {test} --nocapture\n  \
-         logs:   VERBOSE=1 RAFTLAB_SEED={seed} cargo test --release --test {suite} -- --exact {test} --nocapture \
+         replay: {env} cargo test --release --test {suite} -- --exact {test} --nocapture\n  \
+         logs:   VERBOSE=1 {env} cargo test --release --test {suite} -- --exact {test} --nocapture \
          | cargo run --release -- dslogs -c {columns}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_note_names_the_seed_the_replay_and_the_log_viewer() {
+        assert_eq!(
+            note_for("raft", "figure8_3c", 1234, 5, ""),
+            "raftlab: figure8_3c failed with seed 1234\n  \
+             replay: RAFTLAB_SEED=1234 cargo test --release --test raft -- --exact figure8_3c --nocapture\n  \
+             logs:   VERBOSE=1 RAFTLAB_SEED=1234 cargo test --release --test raft -- --exact figure8_3c \
+             --nocapture | cargo run --release -- dslogs -c 5"
+        );
+        let with_bug = note_for("raft", "backup_3b", 7, 3, "vote-twice");
+        assert!(with_bug.contains(
+            "replay: RAFTLAB_BUG=vote-twice RAFTLAB_SEED=7 cargo test --release --test raft"
+        ));
+        assert!(with_bug.contains("logs:   VERBOSE=1 RAFTLAB_BUG=vote-twice RAFTLAB_SEED=7 "));
+        assert!(with_bug.ends_with("| cargo run --release -- dslogs -c 3"));
+    }
 }

@@ -134,7 +134,9 @@ impl Clerks {
                     let caller = Caller::Clerk { clerk: ck, attempt };
                     net.call(k, &slot.ends[to], caller, KvRpc::Clerk(request));
                 }
-                ClerkOutput::SetTimer(range) => self.timers.set(k, ck, 0, CLERK_TIMER, range),
+                ClerkOutput::SetTimer(range) => {
+                    self.timers.set(k, ck, 0, CLERK_TIMER, range);
+                }
                 ClerkOutput::CancelTimer => self.timers.cancel(ck, CLERK_TIMER),
                 ClerkOutput::Done(value) => {
                     if let Some(w) = self

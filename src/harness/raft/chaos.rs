@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::config::{Config, Options};
 use super::world::Cmd;
 use crate::raft::Bug;
-use crate::sim::JoinHandle;
+use crate::sim::{JoinHandle, TraceRecord};
 
 /// What the run does.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub struct ChaosOptions {
     pub snapshots: bool,
     /// A deliberate bug every peer carries.
     pub bug: Option<Bug>,
+    /// Record the full event trace (take it with [`ChaosRun::take_trace`]).
+    pub trace: bool,
 }
 
 impl Default for ChaosOptions {
@@ -53,6 +55,7 @@ impl Default for ChaosOptions {
             unreliable: true,
             snapshots: false,
             bug: None,
+            trace: false,
         }
     }
 }
@@ -117,6 +120,7 @@ impl ChaosRun {
             options.snapshots,
             Options {
                 bug: options.bug,
+                trace: options.trace,
                 ..Options::default()
             },
         );
@@ -156,9 +160,18 @@ impl ChaosRun {
         }
     }
 
+    /// The events traced since the last call (none unless [`ChaosOptions::trace`] is
+    /// set). Take them between slices to write a long trace as it grows; after a
+    /// safety violation (a panic out of [`ChaosRun::advance`] or [`ChaosRun::finish`])
+    /// they hold the events up to it.
+    pub fn take_trace(&self) -> Vec<TraceRecord> {
+        self.cfg.take_trace()
+    }
+
     /// Stops the chaos, heals the cluster, and checks that it makes progress and kept
-    /// every value a client saw committed.
-    pub fn finish(mut self) -> ChaosReport {
+    /// every value a client saw committed. (It takes `&mut self`, not `self`, so that
+    /// the run is still there to give its trace after a violation.)
+    pub fn finish(&mut self) -> ChaosReport {
         let cfg = self.cfg.clone();
         let stop = self.stop.clone();
         let clients = std::mem::take(&mut self.clients);

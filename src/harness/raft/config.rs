@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::world::{Applier, Cmd, RaftWorld, Stats};
 use crate::raft::{Bug, Index, NodeId, Term, Timing};
-use crate::sim::{JoinHandle, Kernel, Sim};
+use crate::sim::{JoinHandle, Kernel, Sim, TraceEvent, TraceRecord};
 
 /// The lab's `RaftElectionTimeout`.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
@@ -27,6 +27,9 @@ pub struct Options {
     pub bug: Option<Bug>,
     /// The base latency of every delivery on the network.
     pub base_latency: Duration,
+    /// Record the full event trace from the start (take it with
+    /// [`Config::take_trace`]).
+    pub trace: bool,
 }
 
 impl Default for Options {
@@ -35,6 +38,7 @@ impl Default for Options {
             timing: Timing::default(),
             bug: None,
             base_latency: crate::sim::DEFAULT_BASE_LATENCY,
+            trace: false,
         }
     }
 }
@@ -104,6 +108,9 @@ impl Config {
             begin: Rc::new(RefCell::new(Begin::default())),
         };
         cfg.with(|k, w| {
+            if options.trace {
+                k.start_tracing();
+            }
             for i in 0..n {
                 w.start1(k, i);
             }
@@ -217,12 +224,25 @@ impl Config {
 
     /// `setunreliable(unrel)`.
     pub fn set_unreliable(&self, unreliable: bool) {
-        self.with(|_, w| w.net.set_reliable(!unreliable));
+        self.with(|k, w| {
+            let before = network(w);
+            w.net.set_reliable(!unreliable);
+            trace_network(k, w, before);
+        });
     }
 
     /// `net.LongReordering(yes)`.
     pub fn set_long_reordering(&self, yes: bool) {
-        self.with(|_, w| w.net.set_long_reordering(yes));
+        self.with(|k, w| {
+            let before = network(w);
+            w.net.set_long_reordering(yes);
+            trace_network(k, w, before);
+        });
+    }
+
+    /// The events traced since the last call (none unless [`Options::trace`] was set).
+    pub fn take_trace(&self) -> Vec<TraceRecord> {
+        self.with(|k, _| k.take_trace())
     }
 
     /// `rafts[i].Start(cmd)`: `Some((index, term))` if peer `i` is alive and accepts.
@@ -473,6 +493,22 @@ impl Config {
             }
         });
         self.check_timeout();
+    }
+}
+
+/// The network's settings: (reliable, long reordering).
+fn network(w: &RaftWorld) -> (bool, bool) {
+    (w.net.reliable(), w.net.long_reordering())
+}
+
+/// Traces the network's settings if they changed.
+fn trace_network(k: &mut Kernel, w: &RaftWorld, before: (bool, bool)) {
+    let (reliable, long_reordering) = network(w);
+    if (reliable, long_reordering) != before {
+        k.trace(None, || TraceEvent::Network {
+            reliable,
+            long_reordering,
+        });
     }
 }
 

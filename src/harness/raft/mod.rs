@@ -7,4 +7,4 @@ mod world;
 
 pub use chaos::{ChaosCounts, ChaosOptions, ChaosReport, ChaosRun, Progress};
 pub use config::{Config, ELECTION_TIMEOUT, Options, Summary, TEST_LIMIT, TermMoved};
-pub use world::{Applier, Cmd, RaftRpc, RaftWorld, SNAPSHOT_INTERVAL, Stats};
+pub use world::{Applier, Cmd, RaftRpc, RaftWorld, SNAPSHOT_INTERVAL, Stats, describe_rpc};

@@ -3,6 +3,11 @@
 //!
 //! This is the part of the lab's raft/config.go that reacts to events; the part that
 //! test code calls (`one`, `check_one_leader`, ...) is in `config.rs`.
+//!
+//! When the kernel traces (`raftlab sim raft --trace`), the world records what the
+//! network cannot see: crashes, restarts, connects and disconnects, clients' `Start`s,
+//! timers set and fired, and applies; it labels every end with the two peers it joins
+//! and gives the network a short summary of each RPC (see [`describe_rpc`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,9 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::harness::safety::LeaderLog;
-use crate::raft::Storage;
-use crate::raft::{self, Apply, Bug, Index, NodeId, Output, Raft, Reply, Request, Term, Timer};
-use crate::sim::{CallId, Event, Kernel, Net, NetAction, Timers, World};
+use crate::raft::{
+    self, AppendOutcome, Apply, Bug, Index, NodeId, Output, Raft, Reply, Request, Storage, Term,
+    Timer,
+};
+use crate::sim::{CallId, Event, Kernel, Net, NetAction, Timers, TraceEvent, World};
 
 /// A command of the Raft tests: the lab's tests submit Go ints and strings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -129,12 +136,69 @@ fn timer_id(t: Timer) -> u32 {
     }
 }
 
+fn timer_name(t: Timer) -> &'static str {
+    match t {
+        Timer::Election => "election",
+        Timer::Heartbeat => "heartbeat",
+    }
+}
+
+/// A one-line summary of an RPC, for the event trace: `RV T3 last 12/T2`,
+/// `AE T3 prev 12/T2 +5 commit 10`, `IS T3 through 19/T2 (812 B)`, and for replies
+/// `vote T3 granted`, `T3 ok match 17`, `T3 conflict T2 from 7`, `T3 snapshot match 19`.
+pub fn describe_rpc(rpc: &RaftRpc) -> String {
+    match rpc {
+        RaftRpc::Request(Request::RequestVote(a)) => format!(
+            "RV T{} last {}/T{}",
+            a.term, a.last_log_index, a.last_log_term
+        ),
+        RaftRpc::Request(Request::AppendEntries(a)) => format!(
+            "AE T{} prev {}/T{} +{} commit {}",
+            a.term,
+            a.prev_log_index,
+            a.prev_log_term,
+            a.entries.len(),
+            a.leader_commit
+        ),
+        RaftRpc::Request(Request::InstallSnapshot(a)) => format!(
+            "IS T{} through {}/T{} ({} B)",
+            a.term,
+            a.last_included_index,
+            a.last_included_term,
+            a.data.len()
+        ),
+        RaftRpc::Reply(Reply::RequestVote(r)) => format!(
+            "vote T{} {}",
+            r.term,
+            if r.granted { "granted" } else { "refused" }
+        ),
+        RaftRpc::Reply(Reply::AppendEntries(r)) => match &r.outcome {
+            AppendOutcome::Stale => format!("T{} stale", r.term),
+            AppendOutcome::Success { match_index } => format!("T{} ok match {match_index}", r.term),
+            AppendOutcome::Mismatch {
+                conflict_term: Some(t),
+                first_index,
+            } => format!("T{} conflict T{t} from {first_index}", r.term),
+            AppendOutcome::Mismatch {
+                conflict_term: None,
+                first_index,
+            } => format!("T{} short, next {first_index}", r.term),
+        },
+        RaftRpc::Reply(Reply::InstallSnapshot(r)) => match r.match_index {
+            Some(m) => format!("T{} snapshot match {m}", r.term),
+            None => format!("T{} snapshot stale", r.term),
+        },
+    }
+}
+
 impl RaftWorld {
     /// A world of `n` peers, none started yet.
     pub fn new(n: usize, applier: Applier, timing: raft::Timing, bug: Option<Bug>) -> Self {
+        let mut net = Net::new();
+        net.set_describe(describe_rpc);
         RaftWorld {
             n,
-            net: Net::new(),
+            net,
             rafts: (0..n).map(|_| None).collect(),
             incarnation: vec![0; n],
             timers: Timers::default(),
@@ -167,6 +231,7 @@ impl RaftWorld {
         if self.rafts[i].take().is_some() {
             self.incarnation[i] += 1;
             self.timers.cancel_all(i);
+            k.trace(Some(i), || TraceEvent::Crash);
         }
         // A brand-new persister holding the copied state (the lab's crash1 does this
         // too, so that the old instance can never write to the new one's).
@@ -183,6 +248,7 @@ impl RaftWorld {
                 if let Err(e) = self.net.make_end(&name) {
                     panic!("{e}");
                 }
+                self.net.label_end(&name, Some(i), Some(j));
                 self.net.connect(k, &name, &Self::server_name(j));
                 name
             })
@@ -206,6 +272,8 @@ impl RaftWorld {
             Err(e) => panic!("server {i} cannot restart: {e}"),
         };
         self.incarnation[i] += 1;
+        let incarnation = self.incarnation[i];
+        k.trace(Some(i), || TraceEvent::Restart { incarnation });
         self.rafts[i] = Some(rf);
         self.execute(k, i, outputs, None);
         let token = ServerToken {
@@ -217,6 +285,9 @@ impl RaftWorld {
 
     /// The lab's `connect(i)`: enable the links between `i` and every connected peer.
     pub fn connect(&mut self, k: &mut Kernel, i: NodeId) {
+        if !self.connected[i] {
+            k.trace(Some(i), || TraceEvent::Connect);
+        }
         self.connected[i] = true;
         for j in 0..self.n {
             if self.connected[j] {
@@ -232,6 +303,9 @@ impl RaftWorld {
 
     /// The lab's `disconnect(i)`: disable every link to and from `i`.
     pub fn disconnect(&mut self, k: &mut Kernel, i: NodeId) {
+        if self.connected[i] {
+            k.trace(Some(i), || TraceEvent::Disconnect);
+        }
         self.connected[i] = false;
         for j in 0..self.n {
             if let Some(e) = self.endnames[i].get(j) {
@@ -246,7 +320,14 @@ impl RaftWorld {
     /// `rf.Start(cmd)` on peer `i`: `Some((index, term))` if it is alive and leader.
     pub fn start(&mut self, k: &mut Kernel, i: NodeId, cmd: Cmd) -> Option<(Index, Term)> {
         let rf = self.rafts[i].as_mut()?;
+        let shown = k.tracing().then(|| cmd.to_string());
         let (result, outputs) = rf.start(cmd);
+        let accepted = result.as_ref().ok().copied();
+        k.trace(Some(i), || TraceEvent::Start {
+            cmd: shown.unwrap_or_default(),
+            index: accepted.map(|(index, _)| index),
+            term: accepted.map(|(_, term)| term),
+        });
         self.execute(k, i, outputs, None);
         result.ok()
     }
@@ -283,8 +364,13 @@ impl RaftWorld {
                     }
                 }
                 Output::SetTimer { timer, after } => {
-                    self.timers
+                    let after = self
+                        .timers
                         .set(k, i, self.incarnation[i], timer_id(timer), after);
+                    k.trace(Some(i), || TraceEvent::TimerSet {
+                        timer: timer_name(timer).to_string(),
+                        after_us: after.as_micros() as u64,
+                    });
                 }
                 Output::CancelTimer(timer) => self.timers.cancel(i, timer_id(timer)),
                 Output::Apply(a) => self.apply(k, i, a),
@@ -304,6 +390,13 @@ impl RaftWorld {
     // ----- The appliers ----------------------------------------------------------------
 
     fn apply(&mut self, k: &mut Kernel, i: NodeId, a: Apply<Cmd>) {
+        k.trace(Some(i), || match &a {
+            Apply::Command { index, command, .. } => TraceEvent::Apply {
+                index: *index,
+                cmd: command.to_string(),
+            },
+            Apply::Snapshot { index, .. } => TraceEvent::ApplySnapshot { index: *index },
+        });
         let err = match (a, self.applier) {
             (Apply::Command { index, command, .. }, Applier::Plain) => {
                 let (mut err, prevok) = self.check_logs(i, index, command);
@@ -441,6 +534,9 @@ impl World for RaftWorld {
                 } else {
                     Timer::Heartbeat
                 };
+                k.trace(Some(key.node), || TraceEvent::Timer {
+                    timer: timer_name(timer).to_string(),
+                });
                 if let Some(rf) = self.rafts[key.node].as_mut() {
                     let outputs = rf.handle_timer(timer);
                     self.execute(k, key.node, outputs, None);
