@@ -34,6 +34,19 @@ pub struct Operation<I, O> {
     pub meta: Option<String>,
 }
 
+/// A note on the timeline of the HTML view, such as "leader 2 crashed".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Annotation {
+    /// The client whose row it belongs to; `None` for the whole history.
+    pub client: Option<u64>,
+    /// When it starts.
+    pub start: Time,
+    /// When it ends (equal to `start` for a point in time).
+    pub end: Time,
+    /// The text.
+    pub text: String,
+}
+
 /// What happened at one point of an event history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind<I, O> {

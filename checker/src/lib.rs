@@ -24,17 +24,23 @@
 
 pub mod check;
 pub mod cli;
+pub mod format;
 mod hash;
 pub mod history;
+pub mod html;
+pub mod kv;
 pub mod model;
 pub mod models;
 pub(crate) mod pool;
+pub mod report;
 pub mod result;
 pub(crate) mod search;
 pub(crate) mod sync;
 
 pub use check::{CheckOptions, check};
-pub use history::{Event, EventKind, HistoryError, Operation, Time, operations_from_events};
+pub use history::{
+    Annotation, Event, EventKind, HistoryError, Operation, Time, operations_from_events,
+};
 pub use model::{Model, NondeterministicModel, Partition, PowerSet};
 pub use result::{
     Attempt, CheckResult, LinStep, Linearizations, PartitionResult, PartitionStatus, SearchStats,
