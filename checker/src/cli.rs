@@ -1,8 +1,186 @@
 //! The `raftlab lincheck` command line.
+//!
+//! `raftlab lincheck FILE [--model kv|kv-lab2|register|map|set] [--timeout S]
+//! [--html OUT] [--format jsonl|edn|jepsen-log] [--threads N]`
+//!
+//! Reads a history (format and model guessed when not given, see
+//! [`crate::format`]), checks it with partial linearizations recorded, prints a
+//! summary ([`crate::report::summary`]) and optionally writes the HTML view. With
+//! `--html`, every partition is checked to the end so the page covers them all;
+//! without it the first illegal partition stops the check.
+//!
+//! Exit codes: 0 Ok, 1 Illegal, 2 Unknown (the time budget ran out), 3 unreadable
+//! input (the message names the file, the line and the reason) or bad arguments.
+
+use crate::check::{CheckOptions, check};
+use crate::format::{self, Format, Loaded, ModelKind, Ops};
+use crate::history::Operation;
+use crate::html::{self, HtmlOptions};
+use crate::model::Model;
+use crate::models::{kv::KvModel, map::MapModel, register::Register, set::SetModel};
+use crate::report;
+use crate::result::Verdict;
+use clap::{Parser, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModelArg {
+    /// Key/value (get, put, append, append_old), one partition per key.
+    Kv,
+    /// Key/value where every append returns the old value (Lab 2).
+    #[value(name = "kv-lab2")]
+    KvLab2,
+    /// One register: read, write, cas.
+    Register,
+    /// Key/value over the whole map, not partitioned.
+    Map,
+    /// A set: add, remove, contains, read.
+    Set,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    /// raftlab JSON lines.
+    Jsonl,
+    /// Jepsen EDN maps, one per line.
+    Edn,
+    /// Jepsen log lines.
+    #[value(name = "jepsen-log")]
+    JepsenLog,
+}
+
+/// Check a client history for linearizability.
+#[derive(Debug, Parser)]
+#[command(
+    name = "raftlab lincheck",
+    about = "Check a client history for linearizability",
+    after_help = "Exit codes: 0 Ok, 1 Illegal, 2 Unknown (timed out), 3 unreadable input or bad arguments."
+)]
+struct Args {
+    /// The history file.
+    file: PathBuf,
+    /// The model to check against (default: guessed from the history).
+    #[arg(long, value_enum)]
+    model: Option<ModelArg>,
+    /// Time budget in seconds; 0 for no limit.
+    #[arg(long, default_value_t = 60.0)]
+    timeout: f64,
+    /// Write the HTML view to this file.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
+    /// The input format (default: guessed from the first line).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
 
 /// Runs `raftlab lincheck` with the arguments that follow the subcommand name and
 /// returns the process exit code (0 Ok, 1 Illegal, 2 Unknown, 3 unreadable input).
 pub fn main(args: Vec<String>) -> i32 {
-    eprintln!("raftlab lincheck: not available yet (arguments: {args:?})");
-    3
+    let argv = std::iter::once("raftlab lincheck".to_string()).chain(args);
+    let args = match Args::try_parse_from(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 3 } else { 0 };
+        }
+    };
+    match run(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("raftlab lincheck: {message}");
+            3
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("{}: line {line}: not UTF-8 text", path.display())
+    })
+}
+
+fn run(args: &Args) -> Result<i32, String> {
+    if !(args.timeout.is_finite() && args.timeout >= 0.0) {
+        return Err(format!(
+            "--timeout {}: expected a number of seconds ≥ 0",
+            args.timeout
+        ));
+    }
+    let name = args.file.display().to_string();
+    let text = read_text(&args.file)?;
+    let fmt = match args.format {
+        Some(FormatArg::Jsonl) => Format::Jsonl,
+        Some(FormatArg::Edn) => Format::Edn,
+        Some(FormatArg::JepsenLog) => Format::JepsenLog,
+        None => format::detect(&text).map_err(|e| format!("{name}: {e}"))?,
+    };
+    let model = args.model.map(|m| match m {
+        ModelArg::Kv => ModelKind::Kv,
+        ModelArg::KvLab2 => ModelKind::KvLab2,
+        ModelArg::Register => ModelKind::Register,
+        ModelArg::Map => ModelKind::Map,
+        ModelArg::Set => ModelKind::Set,
+    });
+    let loaded = format::load(&text, fmt, model).map_err(|e| format!("{name}: {e}"))?;
+    println!(
+        "{name}: {} format, model {}, {} operations",
+        loaded.format.name(),
+        loaded.model.name(),
+        loaded.ops.len()
+    );
+    match &loaded.ops {
+        Ops::Kv(ops) => match loaded.model {
+            ModelKind::Map => check_with(&MapModel, ops, &loaded, args),
+            _ => check_with(&KvModel, ops, &loaded, args),
+        },
+        Ops::Register(ops) => check_with(&Register, ops, &loaded, args),
+        Ops::Set(ops) => check_with(&SetModel, ops, &loaded, args),
+    }
+}
+
+fn check_with<M: Model>(
+    model: &M,
+    ops: &[Operation<M::Input, M::Output>],
+    loaded: &Loaded,
+    args: &Args,
+) -> Result<i32, String> {
+    let name = args.file.display().to_string();
+    let mut options = CheckOptions {
+        record: true,
+        check_all: args.html.is_some(),
+        threads: args.threads,
+        ..CheckOptions::default()
+    };
+    if args.timeout > 0.0 {
+        options.timeout = Some(Duration::from_secs_f64(args.timeout));
+    }
+    let result = check(model, ops, &options).map_err(|e| {
+        let line = loaded.lines.get(e.index).copied().unwrap_or(0);
+        format!("{name}: line {line}: {}", e.reason)
+    })?;
+    print!(
+        "{}",
+        report::summary(model, ops, &result, Some(&loaded.lines))
+    );
+    if let Some(out) = &args.html {
+        let options = HtmlOptions {
+            title: name.clone(),
+            annotations: loaded.annotations.clone(),
+        };
+        html::write(out, model, ops, &result, &options)
+            .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
+        println!("wrote {}", out.display());
+    }
+    Ok(match result.verdict {
+        Verdict::Ok => 0,
+        Verdict::Illegal => 1,
+        Verdict::Unknown => 2,
+    })
 }

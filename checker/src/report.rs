@@ -1,0 +1,136 @@
+//! Plain-text summaries of a check, for the command line and the lab tests.
+//!
+//! [`summary`] gives the verdict, the operation and partition counts and the time;
+//! for each illegal partition, where its longest linearizable prefix stops: its
+//! length, the state it ends in, and the operations that could have come next,
+//! each rejected by the model or accepted into a dead end.
+
+use crate::history::Operation;
+use crate::model::Model;
+use crate::result::{CheckResult, PartitionResult, PartitionStatus};
+use std::fmt::Write;
+
+/// How many candidate operations to list per illegal partition.
+const MAX_ATTEMPTS: usize = 8;
+/// How many illegal partitions to describe in detail.
+const MAX_PARTITIONS: usize = 3;
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(max).collect();
+        format!("{head}…")
+    }
+}
+
+fn where_op<I, O>(op: &Operation<I, O>, line: Option<usize>) -> String {
+    let ret = op
+        .ret
+        .map_or("never returned".to_string(), |r| format!("return {r}"));
+    let line = line.map_or(String::new(), |l| format!(", line {l}"));
+    format!("client {}, call {}, {ret}{line}", op.client, op.call)
+}
+
+fn illegal_detail<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    part: &PartitionResult,
+    lines: Option<&[usize]>,
+    out: &mut String,
+) {
+    let n = part.operations.len();
+    let Some(lin) = &part.linearizations else {
+        return;
+    };
+    let (end, len, state) = match lin.longest_overall() {
+        Some((step, len)) => (Some(step), len, lin.steps[step].state),
+        None => (None, 0, 0),
+    };
+    let state = lin.states.get(state).map_or("?", String::as_str);
+    let _ = writeln!(
+        out,
+        "  longest linearizable prefix: {len} of {n} operations, ending in state {}",
+        clip(state, 120)
+    );
+    if let Some(last) = end.map(|e| lin.steps[e].op) {
+        let op = &history[last];
+        let _ = writeln!(
+            out,
+            "  its last operation: {} [{}]",
+            clip(&model.describe_operation(&op.input, &op.output), 120),
+            where_op(op, lines.and_then(|l| l.get(last).copied()))
+        );
+    }
+    if let Some(attempts) = lin.dead_ends.get(&end) {
+        let _ = writeln!(out, "  it stops before (none of these can come next):");
+        for a in attempts.iter().take(MAX_ATTEMPTS) {
+            let op = &history[a.op];
+            let why = if a.rejected {
+                "rejected by the model"
+            } else {
+                "accepted, but every continuation fails"
+            };
+            let _ = writeln!(
+                out,
+                "    {} [{}]: {why}",
+                clip(&model.describe_operation(&op.input, &op.output), 120),
+                where_op(op, lines.and_then(|l| l.get(a.op).copied()))
+            );
+        }
+        if attempts.len() > MAX_ATTEMPTS {
+            let _ = writeln!(out, "    ... and {} more", attempts.len() - MAX_ATTEMPTS);
+        }
+    }
+    if lin.truncated {
+        let _ = writeln!(out, "  (records are incomplete: the step budget ran out)");
+    }
+}
+
+/// A short multi-line summary of `result`. `lines` gives, per operation, the input
+/// line it came from, to be quoted next to it.
+pub fn summary<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    result: &CheckResult,
+    lines: Option<&[usize]>,
+) -> String {
+    let mut out = String::new();
+    let parts = &result.partitions;
+    let mut counts = Vec::new();
+    for status in [
+        PartitionStatus::Ok,
+        PartitionStatus::Illegal,
+        PartitionStatus::TimedOut,
+        PartitionStatus::Cancelled,
+    ] {
+        let c = result.count(status);
+        if c > 0 {
+            counts.push(format!("{c} {status}"));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} operations, {} partitions ({}), checked in {:.3} s",
+        result.verdict,
+        history.len(),
+        parts.len(),
+        counts.join(", "),
+        result.elapsed.as_secs_f64()
+    );
+    for (shown, part) in result.illegal_partitions().enumerate() {
+        if shown == MAX_PARTITIONS {
+            let more = result.count(PartitionStatus::Illegal) - MAX_PARTITIONS;
+            let _ = writeln!(out, "... and {more} more illegal partitions");
+            break;
+        }
+        let _ = writeln!(
+            out,
+            "partition {} ({} operations) is not linearizable",
+            part.name,
+            part.operations.len()
+        );
+        illegal_detail(model, history, part, lines, &mut out);
+    }
+    out
+}

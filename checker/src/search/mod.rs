@@ -1,0 +1,392 @@
+//! The search of one partition: Wing-Gong/Lowe just-in-time linearization with
+//! backtracking and a memo.
+//!
+//! [`PartitionSearch::new`] numbers the partition's operations by call time and
+//! builds the entry list: one call entry and one return entry per operation, sorted
+//! by time, calls before returns at equal times (intervals are closed), in a doubly
+//! linked list between a head and a tail sentinel (`next`/`prev`). An operation that
+//! never returned has its return entry at the end.
+//!
+//! The search walks the list from the head with a cursor `cur`:
+//!
+//! - at a call entry, it asks the model (through [`states::StateTable::step`]) for the
+//!   state after that operation. If the model accepts and the configuration
+//!   (linearized set plus that operation, new state) is new to the [`memo::Memo`],
+//!   the operation is linearized: a [`Frame`] remembering the entry and the old state
+//!   is pushed, the call and return entries are lifted out of the list, and the walk
+//!   restarts at the head. Otherwise the cursor moves on;
+//! - at a return entry, the operation it belongs to had to be linearized by now and
+//!   was not: the search backtracks. It pops the top frame, puts its two entries back
+//!   (in reverse order of lifting), restores the state and continues after the popped
+//!   call entry. With nothing to pop, the partition is not linearizable;
+//! - an empty list means every operation is linearized: the stack is a linearization.
+//!
+//! The search is resumable: [`PartitionSearch`] implements [`crate::pool::Task`] and
+//! runs for a given number of loop iterations at a time.
+//!
+//! In verbose mode it also records, for each operation, the longest partial
+//! linearization containing it, in a [`paths::PathTree`]. Each frame carries the
+//! longest depth reached while it was on the stack (`best_len`, `best_step`); when a
+//! frame is popped, that record goes to the frame below and to the frame's operation
+//! (`longest`) if it beats what they have. This costs O(1) per push and pop.
+
+pub(crate) mod linset;
+pub(crate) mod memo;
+pub(crate) mod paths;
+mod report;
+pub(crate) mod states;
+
+use crate::history::{Operation, Time};
+use crate::model::Model;
+use crate::pool::Task;
+use linset::LinSet;
+use memo::Memo;
+use paths::{NO_STEP, PathTree};
+use states::StateTable;
+
+pub(crate) use report::finish;
+
+const HEAD: usize = 0;
+
+/// How a finished search ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Every operation was linearized.
+    Linearizable,
+    /// The search space was exhausted.
+    Illegal,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    /// The call entry of the linearized operation.
+    entry: u32,
+    /// The state before it.
+    prev_state: u32,
+    /// Its step in the path tree (verbose mode).
+    node: u32,
+    /// The longest depth reached while this frame was on the stack, and its step.
+    best_len: u32,
+    best_step: u32,
+}
+
+/// The resumable search of one partition.
+pub(crate) struct PartitionSearch<'a, M: Model> {
+    model: &'a M,
+    /// The partition's name.
+    pub(crate) name: String,
+    /// Operations by local number (call order).
+    ops: Vec<&'a Operation<M::Input, M::Output>>,
+    /// History index of each local operation.
+    pub(crate) history_index: Vec<usize>,
+    /// Per list node: `op << 1 | is_return`. Node 0 is the head, the last is the tail.
+    info: Vec<u32>,
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    tail: u32,
+    ret_node: Vec<u32>,
+    set: LinSet,
+    memo: Memo,
+    states: StateTable<M::State>,
+    state: u32,
+    init_state: u32,
+    stack: Vec<Frame>,
+    cur: u32,
+    record: bool,
+    tree: PathTree,
+    longest: Vec<(u32, u32)>,
+    steps: u64,
+    outcome: Option<Outcome>,
+}
+
+impl<'a, M: Model> PartitionSearch<'a, M> {
+    /// Prepares the search of the operations `indices` of `history`.
+    pub(crate) fn new(
+        model: &'a M,
+        name: String,
+        history: &'a [Operation<M::Input, M::Output>],
+        indices: &[usize],
+        record: bool,
+        step_budget: usize,
+    ) -> Self {
+        let mut order: Vec<usize> = indices.to_vec();
+        order.sort_by_key(|&i| (history[i].call, i));
+        let ops: Vec<&Operation<M::Input, M::Output>> =
+            order.iter().map(|&i| &history[i]).collect();
+        let n = ops.len();
+
+        // (time, 0 = call / 1 = return, op) sorted gives the list order.
+        let mut entries: Vec<(Time, u8, u32)> = Vec::with_capacity(2 * n);
+        for (k, op) in ops.iter().enumerate() {
+            entries.push((op.call, 0, k as u32));
+            entries.push((op.ret.unwrap_or(Time::MAX), 1, k as u32));
+        }
+        entries.sort_unstable();
+        let nodes = 2 * n + 2;
+        let tail = (nodes - 1) as u32;
+        let mut info = vec![0u32; nodes];
+        let mut ret_node = vec![0u32; n];
+        for (pos, &(_, kind, k)) in entries.iter().enumerate() {
+            let node = pos + 1;
+            info[node] = (k << 1) | u32::from(kind);
+            if kind == 1 {
+                ret_node[k as usize] = node as u32;
+            }
+        }
+        let next: Vec<u32> = (0..nodes as u32).map(|i| (i + 1).min(tail)).collect();
+        let prev: Vec<u32> = (0..nodes as u32).map(|i| i.saturating_sub(1)).collect();
+
+        let mut states = StateTable::new();
+        let init_state = states.intern(model.init());
+        PartitionSearch {
+            model,
+            name,
+            ops,
+            history_index: order,
+            info,
+            next,
+            prev,
+            tail,
+            ret_node,
+            set: LinSet::new(n),
+            memo: Memo::new(),
+            states,
+            state: init_state,
+            init_state,
+            stack: Vec::with_capacity(n),
+            cur: (1u32).min(tail),
+            record,
+            tree: PathTree::new(step_budget),
+            longest: vec![(0, NO_STEP); n],
+            steps: 0,
+            outcome: None,
+        }
+    }
+
+    #[inline]
+    fn lift(&mut self, node: u32) {
+        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = x;
+        self.prev[x as usize] = p;
+    }
+
+    #[inline]
+    fn unlift(&mut self, node: u32) {
+        let (p, x) = (self.prev[node as usize], self.next[node as usize]);
+        self.next[p as usize] = node;
+        self.prev[x as usize] = node;
+    }
+
+    fn push(&mut self, entry: u32, op: u32, new_state: u32) {
+        let depth = self.stack.len() as u32 + 1;
+        let mut node = NO_STEP;
+        if self.record {
+            let parent = self.stack.last().map_or(NO_STEP, |f| f.node);
+            node = self.tree.push(parent, op, new_state);
+            self.tree.retain(node);
+        }
+        self.stack.push(Frame {
+            entry,
+            prev_state: self.state,
+            node,
+            best_len: depth,
+            best_step: node,
+        });
+        self.state = new_state;
+        self.lift(entry);
+        self.lift(self.ret_node[op as usize]);
+    }
+
+    /// Hands a popped frame's record to the frame below and to its operation.
+    fn settle(&mut self, frame: Frame) {
+        if !self.record {
+            return;
+        }
+        let op = (self.info[frame.entry as usize] >> 1) as usize;
+        if frame.best_step != NO_STEP {
+            if let Some(below) = self.stack.last_mut()
+                && frame.best_len > below.best_len
+            {
+                self.tree.retain(frame.best_step);
+                self.tree.release(below.best_step);
+                below.best_len = frame.best_len;
+                below.best_step = frame.best_step;
+            }
+            let slot = &mut self.longest[op];
+            if frame.best_len > slot.0 {
+                let old = slot.1;
+                *slot = (frame.best_len, frame.best_step);
+                self.tree.release(old);
+            } else {
+                self.tree.release(frame.best_step);
+            }
+        }
+        self.tree.release(frame.node);
+    }
+
+    /// Backtracks one operation; returns its call entry, or `None` if the stack is
+    /// empty.
+    fn pop(&mut self) -> Option<u32> {
+        let frame = self.stack.pop()?;
+        let op = self.info[frame.entry as usize] >> 1;
+        self.settle(frame);
+        self.unlift(self.ret_node[op as usize]);
+        self.unlift(frame.entry);
+        self.set.remove(op as usize);
+        self.state = frame.prev_state;
+        Some(frame.entry)
+    }
+
+    /// Settles every frame still on the stack (after the search ends or stops), so
+    /// that the records cover the current path too. Returns the stack's operations.
+    fn unwind(&mut self) -> Vec<u32> {
+        let ops: Vec<u32> = self
+            .stack
+            .iter()
+            .map(|f| self.info[f.entry as usize] >> 1)
+            .collect();
+        while let Some(frame) = self.stack.pop() {
+            self.settle(frame);
+        }
+        ops
+    }
+
+    fn search(&mut self, quantum: u64) -> Option<Outcome> {
+        for _ in 0..quantum {
+            self.steps += 1;
+            if self.next[HEAD] == self.tail {
+                return Some(Outcome::Linearizable);
+            }
+            let entry = self.cur;
+            let info = self.info[entry as usize];
+            if info & 1 == 0 {
+                let op = info >> 1;
+                let o = self.ops[op as usize];
+                if let Some(next_state) = self
+                    .states
+                    .step(self.model, self.state, op, &o.input, &o.output)
+                {
+                    self.set.insert(op as usize);
+                    if self.memo.insert(&self.set, next_state) {
+                        self.push(entry, op, next_state);
+                        self.cur = self.next[HEAD];
+                        continue;
+                    }
+                    self.set.remove(op as usize);
+                }
+                self.cur = self.next[entry as usize];
+            } else {
+                match self.pop() {
+                    Some(call) => self.cur = self.next[call as usize],
+                    None => return Some(Outcome::Illegal),
+                }
+            }
+        }
+        None
+    }
+}
+
+impl<M: Model> Task for PartitionSearch<'_, M> {
+    type Outcome = Outcome;
+
+    fn run(&mut self, quantum: u64) -> Option<Outcome> {
+        if self.outcome.is_none() {
+            self.outcome = self.search(quantum);
+        }
+        self.outcome
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::models::register::{RegInput, RegOutput, Register};
+
+    fn op(
+        input: RegInput,
+        output: RegOutput,
+        call: Time,
+        ret: Option<Time>,
+    ) -> Operation<RegInput, RegOutput> {
+        Operation {
+            client: 0,
+            input,
+            call,
+            output,
+            ret,
+            meta: None,
+        }
+    }
+
+    fn search_all(
+        history: &[Operation<RegInput, RegOutput>],
+        record: bool,
+    ) -> (Outcome, PartitionSearch<'_, Register>) {
+        static MODEL: Register = Register;
+        let idx: Vec<usize> = (0..history.len()).collect();
+        let mut s = PartitionSearch::new(&MODEL, "all".into(), history, &idx, record, 1 << 20);
+        loop {
+            if let Some(o) = s.run(3) {
+                return (o, s);
+            }
+        }
+    }
+
+    fn w(v: i64) -> RegInput {
+        RegInput::Write(Some(v.to_string()))
+    }
+
+    fn read(v: Option<i64>) -> RegOutput {
+        RegOutput::Read(v.map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn a_read_may_linearize_before_a_concurrent_write() {
+        // write(1) [0,10]; read -> absent [5,6]: the read goes first.
+        let h = vec![
+            op(w(1), RegOutput::Done, 0, Some(10)),
+            op(RegInput::Read, read(None), 5, Some(6)),
+        ];
+        let (o, mut s) = search_all(&h, false);
+        assert_eq!(o, Outcome::Linearizable);
+        assert_eq!(s.unwind(), vec![1, 0]);
+    }
+
+    #[test]
+    fn a_stale_read_after_a_completed_write_is_illegal() {
+        let h = vec![
+            op(w(1), RegOutput::Done, 0, Some(10)),
+            op(RegInput::Read, read(None), 11, Some(12)),
+        ];
+        assert_eq!(search_all(&h, false).0, Outcome::Illegal);
+    }
+
+    #[test]
+    fn touching_intervals_are_concurrent() {
+        // The write returns at 10 and the read is called at 10: either order works.
+        let h = vec![
+            op(w(1), RegOutput::Done, 0, Some(10)),
+            op(RegInput::Read, read(None), 10, Some(12)),
+        ];
+        assert_eq!(search_all(&h, false).0, Outcome::Linearizable);
+    }
+
+    #[test]
+    fn verbose_records_the_longest_prefix_of_each_operation() {
+        // w1 [0,1]; r->1 [2,3]; w2 [4,5]; r->1 [6,7] (stale): the first three
+        // linearize, the last never does.
+        let h = vec![
+            op(w(1), RegOutput::Done, 0, Some(1)),
+            op(RegInput::Read, read(Some(1)), 2, Some(3)),
+            op(w(2), RegOutput::Done, 4, Some(5)),
+            op(RegInput::Read, read(Some(1)), 6, Some(7)),
+        ];
+        let (o, mut s) = search_all(&h, true);
+        assert_eq!(o, Outcome::Illegal);
+        s.unwind();
+        let lens: Vec<u32> = s.longest.iter().map(|l| l.0).collect();
+        assert_eq!(lens, vec![3, 3, 3, 0]);
+        let path = s.tree.path(s.longest[0].1);
+        assert_eq!(path.iter().map(|p| p.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+    }
+}
