@@ -83,6 +83,7 @@ impl Ord for Scheduled {
 
 /// The kernel of a simulation.
 pub struct Kernel {
+    seed: u64,
     now: Duration,
     seq: u64,
     queue: BinaryHeap<Scheduled>,
@@ -101,6 +102,7 @@ impl Kernel {
     /// A kernel at time zero with the generator seeded by `seed`.
     pub fn new(seed: u64) -> Self {
         Kernel {
+            seed,
             now: Duration::ZERO,
             seq: 0,
             queue: BinaryHeap::new(),
@@ -110,6 +112,11 @@ impl Kernel {
             clock: Arc::new(AtomicU64::new(0)),
             trace: None,
         }
+    }
+
+    /// The seed the run was started from.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// The current virtual time.

@@ -9,8 +9,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use config::{
-    CountingAlloc, History, KvsrvConfig, append, check_clnt_appends, check_concurrent_appends,
-    check_linearizable, get, heap_alloc, kvsrv_test, put,
+    CountingAlloc, History, KvsrvConfig, append, check_clnt_appends, check_concurrent_appends, get,
+    heap_alloc, kvsrv_test, put,
 };
 
 #[global_allocator]
@@ -102,7 +102,7 @@ async fn generic_test(
             }
         }
     }
-    check_linearizable("kvsrv", name, &log);
+    log.check("kvsrv", name, cfg.seed());
     cfg.end();
 }
 

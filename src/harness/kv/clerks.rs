@@ -5,7 +5,7 @@ use crate::kv::clerk::{Clerk, ClerkOutput, ClerkTiming};
 use crate::kv::{ClientId, Op, Reply};
 use crate::sim::{Kernel, Net, Sender, TimerKey, Timers};
 
-use super::history::{History, HistoryOp, OpKind};
+use super::history::{History, KvOp, KvOperation};
 use super::rpc::{Caller, KvRpc, ServerToken};
 
 /// The timer id of a clerk's one timer (server timers use ids below it).
@@ -201,24 +201,23 @@ impl<W: ClerkWorld> Ck<W> {
     pub async fn recorded(&self, op: Op, log: Option<&History>, cli: usize) -> String {
         let call = self.sim.now().as_micros() as u64;
         let (kind, key, value) = match &op {
-            Op::Get { key } => (OpKind::Get, key.clone(), String::new()),
-            Op::Put { key, value } => (OpKind::Put, key.clone(), value.clone()),
-            Op::Append { key, value } => (OpKind::Append, key.clone(), value.clone()),
-            Op::AppendReturningOld { key, value } => {
-                (OpKind::AppendReturningOld, key.clone(), value.clone())
-            }
+            Op::Get { key } => (KvOp::Get, key.clone(), String::new()),
+            Op::Put { key, value } => (KvOp::Put, key.clone(), value.clone()),
+            Op::Append { key, value } => (KvOp::Append, key.clone(), value.clone()),
+            Op::AppendReturningOld { key, value } => (KvOp::AppendOld, key.clone(), value.clone()),
         };
         let output = self.op(op).await;
         if let Some(log) = log {
-            log.push(HistoryOp {
-                client: cli,
+            let ret = self.sim.now().as_micros() as u64;
+            log.push(KvOperation::new(
+                cli as u64,
                 kind,
                 key,
                 value,
-                output: output.clone(),
+                output.clone(),
                 call,
-                ret: self.sim.now().as_micros() as u64,
-            });
+                ret,
+            ));
         }
         output
     }

@@ -2,44 +2,21 @@
 //! lab's `OpLog` of porcupine operations), and the tests' append checks.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 use std::rc::Rc;
+use std::time::Duration;
 
-/// The kind of a recorded operation, with the lab's porcupine op codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OpKind {
-    /// 0: get; the output is the value read.
-    Get,
-    /// 1: put; no output.
-    Put,
-    /// 2: append; no output (Lab 4).
-    Append,
-    /// 3: append that returns the old value (Lab 2); the output is that value.
-    AppendReturningOld,
-}
+pub use raftlab_checker::kv::{KvOp, KvOperation};
+use raftlab_checker::kv::{LabCheck, check_history, write_jsonl};
 
-/// One completed operation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryOp {
-    /// The client that made it (for the visualization).
-    pub client: usize,
-    /// What it was.
-    pub kind: OpKind,
-    /// The key.
-    pub key: String,
-    /// The value written (empty for a get).
-    pub value: String,
-    /// The value returned (empty for put and the Lab 4 append).
-    pub output: String,
-    /// Virtual microseconds at the call.
-    pub call: u64,
-    /// Virtual microseconds at the return.
-    pub ret: u64,
-}
+/// The lab's `linearizabilityCheckTimeout`.
+pub const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A shared, append-only history.
+/// A shared, append-only history of completed operations (times in virtual
+/// microseconds).
 #[derive(Clone, Default)]
 pub struct History {
-    ops: Rc<RefCell<Vec<HistoryOp>>>,
+    ops: Rc<RefCell<Vec<KvOperation>>>,
 }
 
 impl History {
@@ -49,12 +26,12 @@ impl History {
     }
 
     /// Records an operation.
-    pub fn push(&self, op: HistoryOp) {
+    pub fn push(&self, op: KvOperation) {
         self.ops.borrow_mut().push(op);
     }
 
     /// Everything recorded so far.
-    pub fn ops(&self) -> Vec<HistoryOp> {
+    pub fn ops(&self) -> Vec<KvOperation> {
         self.ops.borrow().clone()
     }
 
@@ -66,6 +43,39 @@ impl History {
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.ops.borrow().is_empty()
+    }
+
+    /// The lab's porcupine step, with raftlab-checker and the lab's 1 s budget: an
+    /// Illegal history prints where its HTML view was written and fails the test with
+    /// "history is not linearizable"; Unknown prints the lab's notice and passes.
+    ///
+    /// With `RAFTLAB_HISTORY_DIR=dir`, the history is also written as JSON lines to
+    /// `dir/<suite>.<test>.<seed>.jsonl`, for `raftlab lincheck`.
+    pub fn check(&self, suite: &str, test: &str, seed: u64) {
+        let ops = self.ops.borrow();
+        if let Some(dir) = std::env::var_os("RAFTLAB_HISTORY_DIR") {
+            let path = PathBuf::from(dir).join(format!("{suite}.{test}.{seed}.jsonl"));
+            let written = std::fs::File::create(&path).and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                write_jsonl(&ops, &mut w)
+            });
+            match written {
+                Ok(()) => println!("info: wrote history to {}", path.display()),
+                Err(e) => println!("info: failed to write history to {}: {e}", path.display()),
+            }
+        }
+        let result = check_history(&ops, LINEARIZABILITY_CHECK_TIMEOUT);
+        if let Some(m) = result.message() {
+            println!("{m}");
+        }
+        match result {
+            LabCheck::Ok | LabCheck::Unknown => {}
+            LabCheck::Illegal { summary, .. } => {
+                println!("{summary}");
+                panic!("history is not linearizable");
+            }
+            LabCheck::BadHistory(e) => panic!("the recorded history is malformed: {e}"),
+        }
     }
 }
 

@@ -521,6 +521,11 @@ impl KvraftConfig {
         self.sim.rng(|r| r.below(n))
     }
 
+    /// The seed of the run.
+    pub fn seed(&self) -> u64 {
+        self.sim.with(|k, _| k.seed())
+    }
+
     /// `op()`: counts one clerk operation made through the test's wrappers.
     pub fn op(&self) {
         self.ops.set(self.ops.get() + 1);

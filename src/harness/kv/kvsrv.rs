@@ -174,6 +174,11 @@ impl KvsrvConfig {
         })
     }
 
+    /// The seed of the run.
+    pub fn seed(&self) -> u64 {
+        self.sim.with(|k, _| k.seed())
+    }
+
     /// `op()`: counts one clerk operation made through the test's wrappers.
     pub fn op(&self) {
         self.ops.set(self.ops.get() + 1);
