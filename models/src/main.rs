@@ -2,6 +2,7 @@
 
 mod dslogs_cmd;
 mod sim_cmd;
+mod sim_kv_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
 enum SimSystem {
     /// A Raft cluster under partitions, crashes and unreliable periods.
     Raft(sim_cmd::SimRaftArgs),
+    /// The Lab 4 key/value service under a random workload; checks linearizability.
+    Kv(sim_kv_cmd::SimKvArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,9 @@ fn main() -> ExitCode {
         Command::Sim {
             system: SimSystem::Raft(args),
         } => sim_cmd::run_raft(args),
+        Command::Sim {
+            system: SimSystem::Kv(args),
+        } => sim_kv_cmd::run_kv(args),
         Command::Dslogs(args) => dslogs_cmd::run(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);

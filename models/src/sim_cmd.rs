@@ -89,11 +89,26 @@ impl SimRaftArgs {
     }
 }
 
-fn clock_seed() -> u64 {
+/// A seed from the clock, for runs that were not given one (the run prints it).
+pub(crate) fn clock_seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64 % 1_000_000_000)
         .unwrap_or(1)
+}
+
+/// A progress bar over the run's virtual seconds (hidden with `--quiet`).
+pub(crate) fn progress_bar(seconds: u64, quiet: bool) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(seconds)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos:>4}/{len} virtual s  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
 }
 
 /// The trace file, written slice by slice as the run goes.
@@ -179,15 +194,7 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
         args.servers, args.clients, args.seconds
     );
     let started = Instant::now();
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(args.seconds)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos:>4}/{len} virtual s  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(args.seconds, args.quiet);
     // The run lives outside the unwinding closure, so that after a violation it still
     // gives the trace up to it.
     let mut run: Option<ChaosRun> = None;

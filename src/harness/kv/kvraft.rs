@@ -353,6 +353,11 @@ impl KvraftConfig {
         self.check_timeout();
     }
 
+    /// Makes the network reliable or not.
+    pub fn set_unreliable(&self, unreliable: bool) {
+        self.sim.with(|_, w| w.net.set_reliable(!unreliable));
+    }
+
     /// `All()`: every server index.
     pub fn all(&self) -> Vec<usize> {
         (0..self.n).collect()
