@@ -11,4 +11,5 @@ pub mod dslogs;
 pub mod harness;
 pub mod kv;
 pub mod raft;
+pub mod rsm;
 pub mod sim;

@@ -1,21 +1,31 @@
 //! Key/value services as pure cores: the Lab 2 server ([`kvsrv::KvSrv`]), the Lab 4
-//! server on Raft ([`server::KvServer`]), the clerk both use ([`clerk::Clerk`]) and the
-//! state machine they share ([`store::KvStore`]).
+//! server on Raft ([`KvServer`]), the clerk both use ([`Clerk`]) and the state machine
+//! they share ([`store::KvStore`]).
 //!
 //! A clerk numbers its requests: `(client, seq)` identifies a request across every
 //! retry, and the store executes each `(client, seq)` at most once. A store keeps, per
 //! client, only the highest `seq` it executed and (for the Lab 2 append, which returns
 //! the old value) the one reply a retry of that request may need.
 
-pub mod clerk;
 pub mod kvsrv;
-pub mod server;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
 
-/// A clerk's identity (drawn at random by the driver, like the lab's `nrand()`).
-pub type ClientId = u64;
+pub use crate::rsm::ClientId;
+
+/// A key/value clerk's request.
+pub type Request = crate::rsm::Request<Op>;
+
+/// A key/value server's answer: the value read (Get), the old value (Lab 2 append) or
+/// "" (Put, Append).
+pub type Reply = crate::rsm::Reply<String>;
+
+/// The key/value clerk.
+pub type Clerk = crate::rsm::clerk::Clerk<Op, String>;
+
+/// The Lab 4 key/value server: the replicated server over a [`store::KvStore`].
+pub type KvServer = crate::rsm::server::Server<store::KvStore>;
 
 /// An operation on the key/value map.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -63,27 +73,4 @@ impl Op {
     pub fn is_write(&self) -> bool {
         !matches!(self, Op::Get { .. })
     }
-}
-
-/// A clerk's request: the operation and its identity across retries.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Request {
-    /// The clerk.
-    pub client: ClientId,
-    /// The clerk's request number (1, 2, ...), the same on every retry.
-    pub seq: u64,
-    /// The operation.
-    pub op: Op,
-}
-
-/// A server's answer to a clerk.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Reply {
-    /// Done; the value read (Get), the old value (Lab 2 append) or "" (Put, Append).
-    Ok(String),
-    /// This server is not the leader (or lost leadership before the request
-    /// committed): try another.
-    WrongLeader,
-    /// This group does not serve the key's shard (Lab 5).
-    WrongGroup,
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ClientId, Op, Request};
 use crate::codec::{self, DecodeError};
+use crate::rsm::StateMachine;
 
 /// What the store remembers of a client: the last write it executed, and that write's
 /// result if a retry would need it (only the Lab 2 append has a non-empty result).
@@ -98,14 +99,28 @@ impl KvStore {
     pub fn sessions(&self) -> usize {
         self.sessions.len()
     }
+}
 
-    /// Encodes the whole store (map and sessions) as a snapshot.
-    pub fn encode(&self) -> Vec<u8> {
+impl StateMachine for KvStore {
+    type Op = Op;
+    type Output = String;
+
+    fn apply(&mut self, request: Request) -> String {
+        KvStore::apply(self, request)
+    }
+
+    fn read(&self, op: &Op) -> Option<String> {
+        match op {
+            Op::Get { key } => Some(self.get(key).unwrap_or_default().to_string()),
+            _ => None,
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
         codec::encode(self)
     }
 
-    /// Decodes a snapshot made by [`KvStore::encode`].
-    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+    fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         codec::decode("key/value snapshot", bytes)
     }
 }

@@ -6,8 +6,8 @@ use std::future::Future;
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};
 pub use raftlab::harness::kv::kvraft::{KvraftClerk, KvraftConfig, KvraftOptions};
 use raftlab::kv::Op;
-use raftlab::kv::server::KvBug;
 use raftlab::raft::Bug;
+use raftlab::rsm::server::ServiceBug;
 use raftlab::sim::seed::run_seeded;
 
 /// The options of every test: the defaults, plus a deliberate bug when
@@ -18,7 +18,7 @@ fn options() -> KvraftOptions {
         && !name.is_empty()
     {
         if name == "local-reads" {
-            o.kv_bug = Some(KvBug::LocalReads);
+            o.kv_bug = Some(ServiceBug::LocalReads);
         } else if let Some(b) = Bug::from_name(&name) {
             o.raft_bug = Some(b);
         } else {

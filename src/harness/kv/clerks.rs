@@ -1,8 +1,9 @@
 //! The clerks of a key/value world: their pure cores, their ends, and the tasks waiting
 //! for their operations.
 
-use crate::kv::clerk::{Clerk, ClerkOutput, ClerkTiming};
+use crate::kv::Clerk;
 use crate::kv::{ClientId, Op, Reply};
+use crate::rsm::clerk::{ClerkOutput, ClerkTiming};
 use crate::sim::{Kernel, Net, Sender, TimerKey, Timers};
 
 use super::history::{History, KvOp, KvOperation};
@@ -120,7 +121,13 @@ impl Clerks {
         self.execute(k, net, key.node, outputs);
     }
 
-    fn execute(&mut self, k: &mut Kernel, net: &mut KvNet, ck: usize, outputs: Vec<ClerkOutput>) {
+    fn execute(
+        &mut self,
+        k: &mut Kernel,
+        net: &mut KvNet,
+        ck: usize,
+        outputs: Vec<ClerkOutput<Op, String>>,
+    ) {
         for o in outputs {
             match o {
                 ClerkOutput::Send {

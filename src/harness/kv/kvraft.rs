@@ -12,9 +12,10 @@ use super::clerks::{CLERK_TIMER, Ck, ClerkWorld, Clerks, KvNet};
 use super::rpc::{Caller, KvRpc, ServerToken};
 use crate::harness::safety::LeaderLog;
 use crate::kv::Request;
-use crate::kv::clerk::ClerkTiming;
-use crate::kv::server::{KvBug, KvServer, ServerConfig, ServerOutput};
+use crate::kv::{KvServer, Op};
 use crate::raft::{self, Bug, Output, Storage, Timer};
+use crate::rsm::clerk::ClerkTiming;
+use crate::rsm::server::{ServerConfig, ServerOutput, ServiceBug};
 use crate::sim::{CallId, Event, JoinHandle, Kernel, Net, NetAction, Sim, Timers, World};
 
 /// The lab's per-test limit, in virtual time.
@@ -37,7 +38,7 @@ pub struct KvraftWorld {
     clerk_ends: BTreeMap<usize, Vec<String>>,
     max_raft_state: Option<usize>,
     raft_bug: Option<Bug>,
-    kv_bug: Option<KvBug>,
+    kv_bug: Option<ServiceBug>,
     leaders: LeaderLog,
 }
 
@@ -61,7 +62,7 @@ impl KvraftWorld {
         &mut self,
         k: &mut Kernel,
         i: usize,
-        outputs: Vec<ServerOutput>,
+        outputs: Vec<ServerOutput<Op, String>>,
         raft_call: Option<CallId>,
     ) {
         for o in outputs {
@@ -265,7 +266,7 @@ pub struct KvraftOptions {
     /// A deliberate Raft bug in every server.
     pub raft_bug: Option<Bug>,
     /// A deliberate service bug in every server.
-    pub kv_bug: Option<KvBug>,
+    pub kv_bug: Option<ServiceBug>,
 }
 
 /// The Lab 4 test configuration.

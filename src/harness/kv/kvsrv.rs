@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::clerks::{CLERK_TIMER, Ck, ClerkWorld, Clerks, KvNet};
 use super::rpc::{Caller, KvRpc, ServerToken};
-use crate::kv::clerk::ClerkTiming;
 use crate::kv::kvsrv::KvSrv;
+use crate::rsm::clerk::ClerkTiming;
 use crate::sim::{Event, Kernel, Net, NetAction, Sim, World};
 
 /// The base latency of a delivery in the Lab 2 tests: 100 microseconds. The memory

@@ -1,4 +1,4 @@
-//! The clerk: a client of a replicated key/value service, as a pure state machine.
+//! The clerk: a client of a replicated service, as a pure state machine.
 //!
 //! A clerk runs one operation at a time. It sends the request to the server it last
 //! reached; a failed call or a timeout sends it at once to the next server, and a
@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientId, Op, Reply, Request};
+use super::{ClientId, Reply, Request};
 use crate::raft::TimeRange;
 
 /// The clerk's timing.
@@ -34,7 +34,7 @@ impl Default for ClerkTiming {
 
 /// What the clerk asks its driver to do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ClerkOutput {
+pub enum ClerkOutput<O, R> {
     /// Call server `to` with the request; hand back `attempt` with its outcome.
     Send {
         /// The server's index in the clerk's list.
@@ -42,28 +42,28 @@ pub enum ClerkOutput {
         /// The attempt this call belongs to.
         attempt: u64,
         /// The request.
-        request: Request,
+        request: Request<O>,
     },
     /// (Re)start the clerk's one timer.
     SetTimer(TimeRange),
     /// Stop the timer.
     CancelTimer,
-    /// The operation finished with this value ("" for writes, except the Lab 2 append).
-    Done(String),
+    /// The operation finished with this result.
+    Done(R),
 }
 
 /// The clerk's progress on its current operation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum State {
+enum State<O> {
     Idle,
     /// Waiting for the answer to `attempt`.
     Calling {
-        request: Request,
+        request: Request<O>,
         attempt: u64,
     },
     /// Waiting out a backoff before trying again.
     Backoff {
-        request: Request,
+        request: Request<O>,
     },
 }
 
@@ -71,9 +71,9 @@ enum State {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Busy;
 
-/// A clerk.
+/// A clerk whose operations are `O` and whose results are `R`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Clerk {
+pub struct Clerk<O, R> {
     client: ClientId,
     servers: usize,
     leader: usize,
@@ -81,10 +81,11 @@ pub struct Clerk {
     attempt: u64,
     wrong_leaders: usize,
     timing: ClerkTiming,
-    state: State,
+    state: State<O>,
+    result: std::marker::PhantomData<fn() -> R>,
 }
 
-impl Clerk {
+impl<O: Clone, R> Clerk<O, R> {
     /// A clerk named `client` for a service of `servers` servers (at least one).
     pub fn new(client: ClientId, servers: usize, timing: ClerkTiming) -> Self {
         Clerk {
@@ -96,6 +97,7 @@ impl Clerk {
             wrong_leaders: 0,
             timing,
             state: State::Idle,
+            result: std::marker::PhantomData,
         }
     }
 
@@ -115,7 +117,7 @@ impl Clerk {
     }
 
     /// Starts an operation.
-    pub fn start(&mut self, op: Op) -> Result<Vec<ClerkOutput>, Busy> {
+    pub fn start(&mut self, op: O) -> Result<Vec<ClerkOutput<O, R>>, Busy> {
         if self.busy() {
             return Err(Busy);
         }
@@ -132,7 +134,7 @@ impl Clerk {
     }
 
     /// The answer to `attempt` arrived.
-    pub fn on_reply(&mut self, attempt: u64, reply: Reply) -> Vec<ClerkOutput> {
+    pub fn on_reply(&mut self, attempt: u64, reply: Reply<R>) -> Vec<ClerkOutput<O, R>> {
         let mut out = Vec::new();
         let State::Calling {
             request,
@@ -160,7 +162,7 @@ impl Clerk {
     }
 
     /// The call of `attempt` failed (labrpc's `Call` returned false).
-    pub fn on_failure(&mut self, attempt: u64) -> Vec<ClerkOutput> {
+    pub fn on_failure(&mut self, attempt: u64) -> Vec<ClerkOutput<O, R>> {
         let mut out = Vec::new();
         if let State::Calling {
             request,
@@ -175,7 +177,7 @@ impl Clerk {
     }
 
     /// The clerk's timer fired: a timeout (try the next server) or the end of a backoff.
-    pub fn on_timer(&mut self) -> Vec<ClerkOutput> {
+    pub fn on_timer(&mut self) -> Vec<ClerkOutput<O, R>> {
         let mut out = Vec::new();
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => {}
@@ -188,7 +190,7 @@ impl Clerk {
         out
     }
 
-    fn next_server(&mut self, request: Request, out: &mut Vec<ClerkOutput>) {
+    fn next_server(&mut self, request: Request<O>, out: &mut Vec<ClerkOutput<O, R>>) {
         self.leader = (self.leader + 1) % self.servers;
         if self.wrong_leaders >= self.servers {
             self.state = State::Backoff { request };
@@ -198,7 +200,7 @@ impl Clerk {
         }
     }
 
-    fn send(&mut self, request: Request, out: &mut Vec<ClerkOutput>) {
+    fn send(&mut self, request: Request<O>, out: &mut Vec<ClerkOutput<O, R>>) {
         self.attempt += 1;
         out.push(ClerkOutput::Send {
             to: self.leader,
@@ -216,6 +218,10 @@ impl Clerk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kv::Op;
+
+    type Clerk = super::Clerk<Op, String>;
+    type ClerkOutput = super::ClerkOutput<Op, String>;
 
     fn sends(out: &[ClerkOutput]) -> Vec<(usize, u64)> {
         out.iter()

@@ -1,5 +1,5 @@
-//! The Lab 4 key/value server: a Raft node whose log holds clerks' requests, and the
-//! key/value state machine those requests drive.
+//! A replicated service: a Raft node whose log holds clerks' requests, and the state
+//! machine those requests drive (the Lab 4 key/value server, the shard controller).
 //!
 //! `client_request` hands the request to Raft's `start`. A follower answers
 //! `WrongLeader` at once; the leader remembers the request as pending at the index
@@ -11,23 +11,22 @@
 //! a Get sees every write that committed before it.
 //!
 //! Snapshots: after applying an entry, if the persisted Raft state has reached
-//! `max_raft_state` bytes, the server hands Raft a snapshot of the store (map and
-//! sessions), and Raft compacts its log. A restarted server restores the store from the
-//! snapshot it persisted.
+//! `max_raft_state` bytes, the server hands Raft a snapshot of the state machine
+//! (including its duplicate table), and Raft compacts its log. A restarted server
+//! restores the state machine from the snapshot it persisted.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::store::KvStore;
-use super::{Op, Reply, Request};
+use super::{Reply, Request, StateMachine};
 use crate::raft::{self, Apply, Index, NodeId, Output, Raft, RaftError, Term, Timer};
 
 /// A deliberate bug of the service (off unless a test turns it on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum KvBug {
-    /// A leader answers a Get from its own state without going through the log (stale
-    /// reads from a deposed leader).
+pub enum ServiceBug {
+    /// A leader answers a read (a Get, a Query) from its own state without going
+    /// through the log (stale reads from a deposed leader).
     LocalReads,
 }
 
@@ -40,7 +39,7 @@ pub struct ServerConfig {
     /// -1) never snapshots.
     pub max_raft_state: Option<usize>,
     /// The deliberate bug, if any.
-    pub bug: Option<KvBug>,
+    pub bug: Option<ServiceBug>,
 }
 
 /// A driver's handle for a clerk's call, so that the answer can be routed back.
@@ -48,17 +47,20 @@ pub type CallTag = u64;
 
 /// What the server asks its driver to do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ServerOutput {
+pub enum ServerOutput<O, R> {
     /// An output of the Raft node (never [`Output::Apply`]: applies are consumed here).
-    Raft(Output<Request>),
+    Raft(Output<Request<O>>),
     /// Answer the clerk's call.
     ClientReply {
         /// The call being answered.
         call: CallTag,
         /// The answer.
-        reply: Reply,
+        reply: Reply<R>,
     },
 }
+
+/// The outputs of a server of state machine `S`.
+pub type Outputs<S> = Vec<ServerOutput<<S as StateMachine>::Op, <S as StateMachine>::Output>>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Pending {
@@ -68,34 +70,34 @@ struct Pending {
     term: Term,
 }
 
-/// The Lab 4 server.
+/// A server of the replicated state machine `S`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct KvServer {
-    raft: Raft<Request>,
-    store: KvStore,
+pub struct Server<S: StateMachine> {
+    raft: Raft<Request<S::Op>>,
+    state: S,
     pending: BTreeMap<Index, Pending>,
     max_raft_state: Option<usize>,
     applied: Index,
-    bug: Option<KvBug>,
+    bug: Option<ServiceBug>,
 }
 
-impl KvServer {
+impl<S: StateMachine> Server<S> {
     /// A server recovered from what it persisted (both empty for a fresh server).
     pub fn restore(
         config: ServerConfig,
         raft_state: &[u8],
         snapshot: &[u8],
-    ) -> Result<(Self, Vec<ServerOutput>), RaftError> {
-        let store = if snapshot.is_empty() {
-            KvStore::new()
+    ) -> Result<(Self, Outputs<S>), RaftError> {
+        let state = if snapshot.is_empty() {
+            S::default()
         } else {
-            KvStore::decode(snapshot).map_err(RaftError::Corrupt)?
+            S::decode(snapshot).map_err(RaftError::Corrupt)?
         };
         let (raft, outputs) = Raft::restore(config.raft, raft_state, snapshot)?;
         let applied = raft.commit_index();
-        let mut server = KvServer {
+        let mut server = Server {
             raft,
-            store,
+            state,
             pending: BTreeMap::new(),
             max_raft_state: config.max_raft_state,
             applied,
@@ -107,13 +109,13 @@ impl KvServer {
     }
 
     /// The Raft node.
-    pub fn raft(&self) -> &Raft<Request> {
+    pub fn raft(&self) -> &Raft<Request<S::Op>> {
         &self.raft
     }
 
     /// The state machine.
-    pub fn store(&self) -> &KvStore {
-        &self.store
+    pub fn state(&self) -> &S {
+        &self.state
     }
 
     /// The index of the last applied entry.
@@ -127,13 +129,12 @@ impl KvServer {
     }
 
     /// A clerk's request arrived through call `call`.
-    pub fn client_request(&mut self, call: CallTag, request: Request) -> Vec<ServerOutput> {
+    pub fn client_request(&mut self, call: CallTag, request: Request<S::Op>) -> Outputs<S> {
         let mut out = Vec::new();
-        if self.bug == Some(KvBug::LocalReads)
+        if self.bug == Some(ServiceBug::LocalReads)
             && self.raft.is_leader()
-            && let Op::Get { key } = &request.op
+            && let Some(value) = self.state.read(&request.op)
         {
-            let value = self.store.get(key).unwrap_or_default().to_string();
             out.push(ServerOutput::ClientReply {
                 call,
                 reply: Reply::Ok(value),
@@ -170,25 +171,25 @@ impl KvServer {
     pub fn raft_request(
         &mut self,
         from: NodeId,
-        request: raft::Request<Request>,
-    ) -> Vec<ServerOutput> {
+        request: raft::Request<Request<S::Op>>,
+    ) -> Outputs<S> {
         let outputs = self.raft.handle_request(from, request);
         self.run(outputs)
     }
 
     /// A Raft reply from peer `from`.
-    pub fn raft_reply(&mut self, from: NodeId, reply: raft::Reply) -> Vec<ServerOutput> {
+    pub fn raft_reply(&mut self, from: NodeId, reply: raft::Reply) -> Outputs<S> {
         let outputs = self.raft.handle_reply(from, reply);
         self.run(outputs)
     }
 
     /// A Raft timer fired.
-    pub fn raft_timer(&mut self, timer: Timer) -> Vec<ServerOutput> {
+    pub fn raft_timer(&mut self, timer: Timer) -> Outputs<S> {
         let outputs = self.raft.handle_timer(timer);
         self.run(outputs)
     }
 
-    fn run(&mut self, outputs: Vec<Output<Request>>) -> Vec<ServerOutput> {
+    fn run(&mut self, outputs: Vec<Output<Request<S::Op>>>) -> Outputs<S> {
         let mut out = Vec::new();
         self.process(outputs, &mut out);
         out
@@ -196,7 +197,7 @@ impl KvServer {
 
     /// Passes Raft's outputs on, consuming the applies, then fails the pending requests
     /// that can no longer commit under this leader.
-    fn process(&mut self, outputs: Vec<Output<Request>>, out: &mut Vec<ServerOutput>) {
+    fn process(&mut self, outputs: Vec<Output<Request<S::Op>>>, out: &mut Outputs<S>) {
         for o in outputs {
             match o {
                 Output::Apply(a) => self.apply(a, out),
@@ -222,14 +223,14 @@ impl KvServer {
         }
     }
 
-    fn apply(&mut self, a: Apply<Request>, out: &mut Vec<ServerOutput>) {
+    fn apply(&mut self, a: Apply<Request<S::Op>>, out: &mut Outputs<S>) {
         match a {
             Apply::Command { index, command, .. } => {
                 if index <= self.applied {
                     return;
                 }
                 let (client, seq) = (command.client, command.seq);
-                let result = self.store.apply(command);
+                let result = self.state.apply(command);
                 self.applied = index;
                 if let Some(p) = self.pending.remove(&index) {
                     let reply = if (p.client, p.seq) == (client, seq) {
@@ -245,8 +246,8 @@ impl KvServer {
                 self.maybe_snapshot(out);
             }
             Apply::Snapshot { index, data, .. } => {
-                match KvStore::decode(&data) {
-                    Ok(store) => self.store = store,
+                match S::decode(&data) {
+                    Ok(state) => self.state = state,
                     Err(e) => {
                         tracing::warn!(target: "raftlab", topic = "SNAP", node = self.raft.me() as u64,
                             "ignoring an undecodable snapshot through {index}: {e}");
@@ -267,14 +268,14 @@ impl KvServer {
         }
     }
 
-    fn maybe_snapshot(&mut self, out: &mut Vec<ServerOutput>) {
+    fn maybe_snapshot(&mut self, out: &mut Outputs<S>) {
         let Some(max) = self.max_raft_state else {
             return;
         };
         if self.raft.persisted_size() < max || self.applied <= self.raft.log().snapshot_index() {
             return;
         }
-        let data = self.store.encode();
+        let data = self.state.encode();
         let outputs = self.raft.snapshot_at(self.applied, data);
         out.extend(outputs.into_iter().map(ServerOutput::Raft));
     }
