@@ -25,6 +25,7 @@
 pub mod check;
 pub mod cli;
 pub mod format;
+pub mod generate;
 mod hash;
 pub mod history;
 pub mod html;
