@@ -2,8 +2,8 @@
 //! and combine the results.
 //!
 //! [`check`] asks the model for the partitions, makes one
-//! [`crate::search::PartitionSearch`] per partition and hands them to
-//! [`crate::pool`], which runs them round-robin on `threads` workers until each is
+//! `PartitionSearch` (module `search`) per partition and hands them to
+//! the `pool` module, which runs them round-robin on `threads` workers until each is
 //! finished, the time budget runs out, or (unless `check_all`) one is found illegal.
 //! The verdict is Illegal if any partition is illegal, otherwise Unknown if any
 //! partition did not finish, otherwise Ok. Each partition's search is deterministic

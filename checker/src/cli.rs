@@ -21,6 +21,7 @@ use crate::models::{kv::KvModel, map::MapModel, register::Register, set::SetMode
 use crate::report;
 use crate::result::Verdict;
 use clap::{Parser, ValueEnum};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -80,18 +81,29 @@ struct Args {
 /// Runs `raftlab lincheck` with the arguments that follow the subcommand name and
 /// returns the process exit code (0 Ok, 1 Illegal, 2 Unknown, 3 unreadable input).
 pub fn main(args: Vec<String>) -> i32 {
+    run_with(args, &mut std::io::stdout(), &mut std::io::stderr())
+}
+
+/// [`main`] writing its report to `out` and its errors to `err`.
+pub fn run_with(args: Vec<String>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let argv = std::iter::once("raftlab lincheck".to_string()).chain(args);
     let args = match Args::try_parse_from(argv) {
         Ok(a) => a,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 3 } else { 0 };
+            let text = e.render().to_string();
+            return if e.use_stderr() {
+                let _ = write!(err, "{text}");
+                3
+            } else {
+                let _ = write!(out, "{text}");
+                0
+            };
         }
     };
-    match run(&args) {
+    match run(&args, out) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("raftlab lincheck: {message}");
+            let _ = writeln!(err, "raftlab lincheck: {message}");
             3
         }
     }
@@ -106,7 +118,7 @@ fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
-fn run(args: &Args) -> Result<i32, String> {
+fn run(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
     if !(args.timeout.is_finite() && args.timeout >= 0.0) {
         return Err(format!(
             "--timeout {}: expected a number of seconds ≥ 0",
@@ -129,7 +141,8 @@ fn run(args: &Args) -> Result<i32, String> {
         ModelArg::Set => ModelKind::Set,
     });
     let loaded = format::load(&text, fmt, model).map_err(|e| format!("{name}: {e}"))?;
-    println!(
+    let _ = writeln!(
+        out,
         "{name}: {} format, model {}, {} operations",
         loaded.format.name(),
         loaded.model.name(),
@@ -137,11 +150,11 @@ fn run(args: &Args) -> Result<i32, String> {
     );
     match &loaded.ops {
         Ops::Kv(ops) => match loaded.model {
-            ModelKind::Map => check_with(&MapModel, ops, &loaded, args),
-            _ => check_with(&KvModel, ops, &loaded, args),
+            ModelKind::Map => check_with(&MapModel, ops, &loaded, args, out),
+            _ => check_with(&KvModel, ops, &loaded, args, out),
         },
-        Ops::Register(ops) => check_with(&Register, ops, &loaded, args),
-        Ops::Set(ops) => check_with(&SetModel, ops, &loaded, args),
+        Ops::Register(ops) => check_with(&Register, ops, &loaded, args, out),
+        Ops::Set(ops) => check_with(&SetModel, ops, &loaded, args, out),
     }
 }
 
@@ -150,6 +163,7 @@ fn check_with<M: Model>(
     ops: &[Operation<M::Input, M::Output>],
     loaded: &Loaded,
     args: &Args,
+    out: &mut dyn Write,
 ) -> Result<i32, String> {
     let name = args.file.display().to_string();
     let mut options = CheckOptions {
@@ -165,18 +179,19 @@ fn check_with<M: Model>(
         let line = loaded.lines.get(e.index).copied().unwrap_or(0);
         format!("{name}: line {line}: {}", e.reason)
     })?;
-    print!(
+    let _ = write!(
+        out,
         "{}",
         report::summary(model, ops, &result, Some(&loaded.lines))
     );
-    if let Some(out) = &args.html {
+    if let Some(path) = &args.html {
         let options = HtmlOptions {
             title: name.clone(),
             annotations: loaded.annotations.clone(),
         };
-        html::write(out, model, ops, &result, &options)
-            .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
-        println!("wrote {}", out.display());
+        html::write(path, model, ops, &result, &options)
+            .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+        let _ = writeln!(out, "wrote {}", path.display());
     }
     Ok(match result.verdict {
         Verdict::Ok => 0,

@@ -3,7 +3,7 @@
 //! A history (a list of [`Operation`]s: client, input, call time, output, return
 //! time) is linearizable with respect to a sequential specification (a [`Model`]) if
 //! every operation can be given a point in its interval at which it takes effect
-//! atomically, such that the outputs are the model's. [`check`] decides it:
+//! atomically, such that the outputs are the model's. [`check()`] decides it:
 //!
 //! 1. [`Model::partition`] splits the history into independent parts (for the
 //!    key/value model, one per key); the history is linearizable iff each part is.
@@ -25,6 +25,7 @@
 pub mod check;
 pub mod cli;
 pub mod format;
+pub mod generate;
 mod hash;
 pub mod history;
 pub mod html;

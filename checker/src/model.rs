@@ -74,6 +74,16 @@ pub trait Model: Sync {
         None
     }
 
+    /// True when the operation never changes the state: whenever [`Model::step`]
+    /// accepts it, it returns the state unchanged (a read, a failed
+    /// compare-and-set). The search then linearizes such an operation as soon as
+    /// the model accepts it, without trying alternatives, which is safe exactly when
+    /// this holds. The default, false, is always safe.
+    fn is_read_only(&self, input: &Self::Input, output: &Self::Output) -> bool {
+        let _ = (input, output);
+        false
+    }
+
     /// Describes an operation for reports, such as `get('k') -> 'v'`.
     fn describe_operation(&self, input: &Self::Input, output: &Self::Output) -> String;
 

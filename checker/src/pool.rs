@@ -376,10 +376,19 @@ mod loom_tests {
         });
     }
 
+    /// A clock that expires after a number of looks at it.
+    struct Countdown(loom::sync::atomic::AtomicUsize);
+
+    impl Clock for Countdown {
+        fn expired(&self) -> bool {
+            self.0.fetch_sub(1, Ordering::AcqRel) <= 1
+        }
+    }
+
     #[test]
     fn loom_the_deadline_stops_endless_tasks() {
         loom::model(|| {
-            let clock = Arc::new(LoomBool::new(false));
+            let clock = Arc::new(Countdown(loom::sync::atomic::AtomicUsize::new(3)));
             let jobs = vec![
                 Job {
                     runs: None,
@@ -391,17 +400,12 @@ mod loom_tests {
                 },
             ];
             let pool = Arc::new(Pool::new(jobs, 1, |_: &u32| false));
-            let workers: Vec<_> = (0..2)
-                .map(|_| {
-                    let pool = pool.clone();
-                    let clock = clock.clone();
-                    loom::thread::spawn(move || pool.work(&Flag(clock)))
-                })
-                .collect();
-            clock.store(true, Ordering::Release);
-            for w in workers {
-                w.join().unwrap();
-            }
+            let other = {
+                let (pool, clock) = (pool.clone(), clock.clone());
+                loom::thread::spawn(move || pool.work(&*clock))
+            };
+            pool.work(&*clock);
+            other.join().unwrap();
             let pool = match Arc::try_unwrap(pool) {
                 Ok(pool) => pool,
                 Err(_) => panic!("a worker still holds the pool"),

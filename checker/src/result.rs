@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// The verdict on a whole history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Verdict {
     /// Every partition is linearizable.
     Ok,
@@ -27,7 +27,7 @@ impl fmt::Display for Verdict {
 }
 
 /// How the search of one partition ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PartitionStatus {
     /// A linearization was found.
     Ok,

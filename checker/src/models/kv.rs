@@ -162,6 +162,10 @@ impl Model for KvModel {
         Some(KvOutput::unknown())
     }
 
+    fn is_read_only(&self, input: &KvInput, _output: &KvOutput) -> bool {
+        input.op == KvOp::Get
+    }
+
     fn describe_operation(&self, input: &KvInput, output: &KvOutput) -> String {
         describe(input, output)
     }

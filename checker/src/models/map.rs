@@ -4,7 +4,7 @@
 //! keys read as the empty string). Useful when operations on different keys are not
 //! independent, and to cross-check the per-key partitioning.
 
-use super::kv::{KvInput, KvOutput, describe, step_value};
+use super::kv::{KvInput, KvOp, KvOutput, describe, step_value};
 use super::quote;
 use crate::model::Model;
 use std::collections::BTreeMap;
@@ -41,6 +41,10 @@ impl Model for MapModel {
         Some(KvOutput::unknown())
     }
 
+    fn is_read_only(&self, input: &KvInput, _output: &KvOutput) -> bool {
+        input.op == KvOp::Get
+    }
+
     fn describe_operation(&self, input: &KvInput, output: &KvOutput) -> String {
         describe(input, output)
     }
@@ -57,7 +61,6 @@ impl Model for MapModel {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::models::kv::KvOp;
 
     #[test]
     fn keys_are_independent_and_empty_values_are_absent() {

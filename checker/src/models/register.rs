@@ -87,6 +87,13 @@ impl Model for Register {
         Some(RegOutput::Unknown)
     }
 
+    fn is_read_only(&self, input: &RegInput, output: &RegOutput) -> bool {
+        matches!(
+            (input, output),
+            (RegInput::Read, _) | (RegInput::Cas { .. }, RegOutput::Cas(false))
+        )
+    }
+
     fn describe_operation(&self, input: &RegInput, output: &RegOutput) -> String {
         let call = match input {
             RegInput::Read => "read()".to_string(),

@@ -85,6 +85,10 @@ impl Model for SetModel {
         Some(SetOutput::Unknown)
     }
 
+    fn is_read_only(&self, input: &SetInput, _output: &SetOutput) -> bool {
+        matches!(input, SetInput::Contains(_) | SetInput::Read)
+    }
+
     fn describe_operation(&self, input: &SetInput, output: &SetOutput) -> String {
         let call = match input {
             SetInput::Add(x) => format!("add({x})"),

@@ -21,6 +21,17 @@
 //!   call entry. With nothing to pop, the partition is not linearizable;
 //! - an empty list means every operation is linearized: the stack is a linearization.
 //!
+//! Read-only operations ([`Model::is_read_only`]) are linearized greedily: on
+//! reaching a new configuration the search first looks (`greedy` pass) for a
+//! candidate read-only operation that the model accepts, and linearizes it without
+//! trying anything else first. This is safe: if the configuration can be completed
+//! at all, the completion with that operation moved to the front is also valid (the
+//! operation changes no state, and every operation that had to precede it is
+//! already linearized, since it is a candidate). For the same reason, when the
+//! search backtracks over a greedy frame, the configuration below it is dead too and
+//! it backtracks once more; and when the greedy step leads to a configuration the
+//! memo already holds, the current configuration is dead.
+//!
 //! The search is resumable: [`PartitionSearch`] implements [`crate::pool::Task`] and
 //! runs for a given number of loop iterations at a time.
 //!
@@ -68,6 +79,8 @@ struct Frame {
     /// The longest depth reached while this frame was on the stack, and its step.
     best_len: u32,
     best_step: u32,
+    /// Linearized by the greedy pass (a read-only operation).
+    greedy: bool,
 }
 
 /// The resumable search of one partition.
@@ -85,6 +98,8 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     prev: Vec<u32>,
     tail: u32,
     ret_node: Vec<u32>,
+    read_only: Vec<bool>,
+    greedy: bool,
     set: LinSet,
     memo: Memo,
     states: StateTable<M::State>,
@@ -136,6 +151,10 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         let next: Vec<u32> = (0..nodes as u32).map(|i| (i + 1).min(tail)).collect();
         let prev: Vec<u32> = (0..nodes as u32).map(|i| i.saturating_sub(1)).collect();
 
+        let read_only = ops
+            .iter()
+            .map(|o| model.is_read_only(&o.input, &o.output))
+            .collect();
         let mut states = StateTable::new();
         let init_state = states.intern(model.init());
         PartitionSearch {
@@ -148,6 +167,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             prev,
             tail,
             ret_node,
+            read_only,
+            greedy: true,
             set: LinSet::new(n),
             memo: Memo::new(),
             states,
@@ -177,7 +198,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         self.prev[x as usize] = node;
     }
 
-    fn push(&mut self, entry: u32, op: u32, new_state: u32) {
+    fn push(&mut self, entry: u32, op: u32, new_state: u32, greedy: bool) {
         let depth = self.stack.len() as u32 + 1;
         let mut node = NO_STEP;
         if self.record {
@@ -191,10 +212,13 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             node,
             best_len: depth,
             best_step: node,
+            greedy,
         });
         self.state = new_state;
         self.lift(entry);
         self.lift(self.ret_node[op as usize]);
+        self.greedy = true;
+        self.cur = self.next[HEAD];
     }
 
     /// Hands a popped frame's record to the frame below and to its operation.
@@ -224,9 +248,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         self.tree.release(frame.node);
     }
 
-    /// Backtracks one operation; returns its call entry, or `None` if the stack is
-    /// empty.
-    fn pop(&mut self) -> Option<u32> {
+    /// Undoes the top frame; returns it, or `None` if the stack is empty.
+    fn pop(&mut self) -> Option<Frame> {
         let frame = self.stack.pop()?;
         let op = self.info[frame.entry as usize] >> 1;
         self.settle(frame);
@@ -234,7 +257,23 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         self.unlift(frame.entry);
         self.set.remove(op as usize);
         self.state = frame.prev_state;
-        Some(frame.entry)
+        Some(frame)
+    }
+
+    /// The current configuration is dead: backtracks to the next alternative (past
+    /// greedy frames, whose configurations are dead too) and resumes the normal scan
+    /// after it. Returns false when there is nothing left to try.
+    fn backtrack(&mut self) -> bool {
+        loop {
+            let Some(frame) = self.pop() else {
+                return false;
+            };
+            if !frame.greedy {
+                self.greedy = false;
+                self.cur = self.next[frame.entry as usize];
+                return true;
+            }
+        }
     }
 
     /// Settles every frame still on the stack (after the search ends or stops), so
@@ -259,27 +298,39 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             }
             let entry = self.cur;
             let info = self.info[entry as usize];
-            if info & 1 == 0 {
-                let op = info >> 1;
-                let o = self.ops[op as usize];
-                if let Some(next_state) = self
-                    .states
-                    .step(self.model, self.state, op, &o.input, &o.output)
-                {
-                    self.set.insert(op as usize);
-                    if self.memo.insert(&self.set, next_state) {
-                        self.push(entry, op, next_state);
-                        self.cur = self.next[HEAD];
-                        continue;
-                    }
-                    self.set.remove(op as usize);
+            if info & 1 == 1 {
+                // A return entry: the end of the candidates.
+                if self.greedy {
+                    self.greedy = false;
+                    self.cur = self.next[HEAD];
+                } else if !self.backtrack() {
+                    return Some(Outcome::Illegal);
                 }
-                self.cur = self.next[entry as usize];
-            } else {
-                match self.pop() {
-                    Some(call) => self.cur = self.next[call as usize],
-                    None => return Some(Outcome::Illegal),
-                }
+                continue;
+            }
+            let op = info >> 1;
+            self.cur = self.next[entry as usize];
+            if self.greedy != self.read_only[op as usize] {
+                // The greedy pass looks only at read-only operations; the normal
+                // pass only at the others (a read-only one was rejected already).
+                continue;
+            }
+            let o = self.ops[op as usize];
+            let Some(next_state) = self
+                .states
+                .step(self.model, self.state, op, &o.input, &o.output)
+            else {
+                continue;
+            };
+            self.set.insert(op as usize);
+            if self.memo.insert(&self.set, next_state) {
+                let greedy = self.greedy;
+                self.push(entry, op, next_state, greedy);
+                continue;
+            }
+            self.set.remove(op as usize);
+            if self.greedy && !self.backtrack() {
+                return Some(Outcome::Illegal);
             }
         }
         None

@@ -1,0 +1,161 @@
+//! Property tests: generated linearizable histories are Ok, a corrupted read is
+//! Illegal, the search agrees with brute force on tiny histories, and the verdict
+//! does not depend on partition order or thread count.
+
+use proptest::prelude::*;
+use raftlab_checker::generate::{self, Rng, Shape};
+use raftlab_checker::models::kv::{KvInput, KvModel, KvOutput};
+use raftlab_checker::models::map::MapModel;
+use raftlab_checker::models::register::{RegInput, RegOutput, Register};
+use raftlab_checker::models::set::SetModel;
+use raftlab_checker::{CheckOptions, Model, Operation, Partition, PartitionStatus, Verdict, check};
+
+fn shape(clients: usize, ops: usize, crash_percent: u32) -> Shape {
+    Shape {
+        clients,
+        ops,
+        max_gap: 5,
+        max_duration: 12,
+        crash_percent,
+    }
+}
+
+fn ok<M: Model>(model: &M, h: &[Operation<M::Input, M::Output>]) -> bool {
+    check(model, h, &CheckOptions::verbose()).unwrap().verdict == Verdict::Ok
+}
+
+/// The real-time order allows `a` before `b` unless `b` returned before `a` was called.
+fn brute_force<M: Model>(model: &M, h: &[Operation<M::Input, M::Output>]) -> bool {
+    fn go<M: Model>(
+        model: &M,
+        h: &[Operation<M::Input, M::Output>],
+        done: &mut Vec<bool>,
+        state: &M::State,
+    ) -> bool {
+        if done.iter().all(|&d| d) {
+            return true;
+        }
+        for i in 0..h.len() {
+            if done[i] {
+                continue;
+            }
+            // i can go next only if no pending op returned before i was called.
+            let blocked =
+                (0..h.len()).any(|j| !done[j] && j != i && h[j].ret.is_some_and(|r| r < h[i].call));
+            if blocked {
+                continue;
+            }
+            if let Some(next) = model.step(state, &h[i].input, &h[i].output) {
+                done[i] = true;
+                if go(model, h, done, &next) {
+                    return true;
+                }
+                done[i] = false;
+            }
+        }
+        false
+    }
+    go(model, h, &mut vec![false; h.len()], &model.init())
+}
+
+/// The key/value model with its partitions handed out in a shuffled order.
+struct Shuffled(u64);
+
+impl Model for Shuffled {
+    type State = String;
+    type Input = KvInput;
+    type Output = KvOutput;
+    fn init(&self) -> String {
+        KvModel.init()
+    }
+    fn step(&self, s: &String, i: &KvInput, o: &KvOutput) -> Option<String> {
+        KvModel.step(s, i, o)
+    }
+    fn partition(&self, h: &[Operation<KvInput, KvOutput>]) -> Vec<Partition> {
+        let mut parts = KvModel.partition(h);
+        let mut rng = Rng::new(self.0);
+        for i in (1..parts.len()).rev() {
+            parts.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        parts
+    }
+    fn is_read_only(&self, i: &KvInput, o: &KvOutput) -> bool {
+        KvModel.is_read_only(i, o)
+    }
+    fn describe_operation(&self, i: &KvInput, o: &KvOutput) -> String {
+        KvModel.describe_operation(i, o)
+    }
+    fn describe_state(&self, s: &String) -> String {
+        KvModel.describe_state(s)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sequential_and_concurrent_kv_histories_are_ok(seed: u64, clients in 1usize..6, n in 0usize..60, lab2: bool) {
+        let mut rng = Rng::new(seed);
+        let h = generate::history(&KvModel, &shape(clients, n, 0), &mut rng, generate::kv_input(3, 50, 10, lab2));
+        prop_assert!(ok(&KvModel, &h));
+        prop_assert!(ok(&MapModel, &h));
+    }
+
+    #[test]
+    fn register_and_set_histories_with_crashes_are_ok(seed: u64, clients in 1usize..6, n in 0usize..60) {
+        let mut rng = Rng::new(seed);
+        let h = generate::history(&Register, &shape(clients, n, 15), &mut rng, generate::register_input(3));
+        prop_assert!(ok(&Register, &h));
+        let h = generate::history(&SetModel, &shape(clients, n, 15), &mut rng, generate::set_input(3));
+        prop_assert!(ok(&SetModel, &h));
+    }
+
+    #[test]
+    fn a_corrupted_read_is_illegal(seed: u64, clients in 1usize..6, n in 1usize..60, which: usize) {
+        let mut rng = Rng::new(seed);
+        let mut h = generate::history(&KvModel, &shape(clients, n, 0), &mut rng, generate::kv_input(3, 50, 10, false));
+        if generate::corrupt_kv_read(&mut h, which) {
+            let r = check(&KvModel, &h, &CheckOptions::new()).unwrap();
+            prop_assert_eq!(r.verdict, Verdict::Illegal);
+            prop_assert!(!ok(&MapModel, &h));
+        }
+    }
+
+    #[test]
+    fn search_agrees_with_brute_force_on_tiny_register_histories(seed: u64, n in 1usize..7) {
+        // Random outputs, so both verdicts occur.
+        let mut rng = Rng::new(seed);
+        let mut h = generate::history(&Register, &shape(3, n, 20), &mut rng, generate::register_input(2));
+        for op in &mut h {
+            if op.ret.is_some() && rng.percent(30) {
+                op.output = match op.input {
+                    RegInput::Read => RegOutput::Read(Some(rng.below(2).to_string())),
+                    RegInput::Cas { .. } => RegOutput::Cas(rng.percent(50)),
+                    RegInput::Write(_) => RegOutput::Done,
+                };
+            }
+        }
+        prop_assert_eq!(ok(&Register, &h), brute_force(&Register, &h));
+        let fast = check(&Register, &h, &CheckOptions::new()).unwrap().verdict == Verdict::Ok;
+        prop_assert_eq!(fast, brute_force(&Register, &h));
+    }
+
+    #[test]
+    fn verdict_does_not_depend_on_partition_order_or_threads(seed: u64, order: u64, n in 1usize..80, corrupt: bool) {
+        let mut rng = Rng::new(seed);
+        let mut h = generate::history(&KvModel, &shape(4, n, 5), &mut rng, generate::kv_input(5, 50, 10, false));
+        if corrupt {
+            generate::corrupt_kv_read(&mut h, seed as usize);
+        }
+        let summary = |r: raftlab_checker::CheckResult| {
+            let mut parts: Vec<(String, PartitionStatus)> = r.partitions.into_iter().map(|p| (p.name, p.status)).collect();
+            parts.sort();
+            (r.verdict, parts)
+        };
+        let base = summary(check(&KvModel, &h, &CheckOptions::verbose().with_threads(1)).unwrap());
+        let shuffled = summary(check(&Shuffled(order), &h, &CheckOptions::verbose().with_threads(2)).unwrap());
+        prop_assert_eq!(&base, &shuffled);
+        let fast = check(&Shuffled(order), &h, &CheckOptions::new().with_threads(2)).unwrap();
+        prop_assert_eq!(fast.verdict, base.0);
+    }
+}
