@@ -12,4 +12,5 @@ pub mod harness;
 pub mod kv;
 pub mod raft;
 pub mod rsm;
+pub mod shard;
 pub mod sim;

@@ -4,4 +4,5 @@
 
 pub mod kv;
 pub mod raft;
+pub mod rsm;
 pub mod safety;

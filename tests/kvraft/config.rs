@@ -4,7 +4,7 @@
 use std::future::Future;
 
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};
-pub use raftlab::harness::kv::kvraft::{KvraftClerk, KvraftConfig, KvraftOptions};
+pub use raftlab::harness::kv::{KvraftClerk, KvraftConfig, KvraftOptions};
 use raftlab::kv::Op;
 use raftlab::raft::Bug;
 use raftlab::rsm::server::ServiceBug;
@@ -18,7 +18,7 @@ fn options() -> KvraftOptions {
         && !name.is_empty()
     {
         if name == "local-reads" {
-            o.kv_bug = Some(ServiceBug::LocalReads);
+            o.service_bug = Some(ServiceBug::LocalReads);
         } else if let Some(b) = Bug::from_name(&name) {
             o.raft_bug = Some(b);
         } else {

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::history::History;
-use super::kvraft::{KvraftConfig, KvraftOptions};
+use super::{KvraftConfig, KvraftOptions};
 use crate::kv::Op;
 use crate::sim::JoinHandle;
 

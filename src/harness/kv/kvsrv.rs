@@ -6,8 +6,9 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::clerks::{CLERK_TIMER, Ck, ClerkWorld, Clerks, KvNet};
-use super::rpc::{Caller, KvRpc, ServerToken};
+use crate::harness::rsm::clerks::{CLERK_TIMER, Ck, ClerkParts, ClerkWorld, Clerks, KvNet};
+use crate::harness::rsm::rpc::{Caller, KvRpc, ServerToken};
+use crate::kv::Op;
 use crate::kv::kvsrv::KvSrv;
 use crate::rsm::clerk::ClerkTiming;
 use crate::sim::{Event, Kernel, Net, NetAction, Sim, World};
@@ -24,11 +25,14 @@ pub const TEST_LIMIT: Duration = Duration::from_secs(120);
 pub struct KvsrvWorld {
     net: KvNet,
     server: KvSrv,
-    clerks: Clerks,
+    clerks: Clerks<Op, String>,
 }
 
 impl ClerkWorld for KvsrvWorld {
-    fn clerk_parts(&mut self) -> (&mut KvNet, &mut Clerks) {
+    type Op = Op;
+    type Output = String;
+
+    fn clerk_parts(&mut self) -> ClerkParts<'_, Self::Op, Self::Output> {
         (&mut self.net, &mut self.clerks)
     }
 }

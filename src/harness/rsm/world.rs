@@ -1,6 +1,8 @@
-//! The Lab 4 test configuration (kvraft/config.go): `n` key/value servers on Raft, each
-//! registered under its index with the "KVServer" and "Raft" services, clerks with
-//! shuffled ends to every server, partitions, and shutdown/restart from persisters.
+//! The test configuration of a replicated service (kvraft/config.go, and
+//! shardctrler/config.go, which is the same): `n` servers of a [`StateMachine`] on
+//! Raft, each registered under its index with the service's and the "Raft" services,
+//! clerks with shuffled ends to every server, partitions, and shutdown/restart from
+//! persisters.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -8,14 +10,13 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::clerks::{CLERK_TIMER, Ck, ClerkWorld, Clerks, KvNet};
-use super::rpc::{Caller, KvRpc, ServerToken};
+use super::clerks::{CLERK_TIMER, Ck, ClerkParts, ClerkWorld, Clerks, RsmNet};
+use super::rpc::{Caller, RsmRpc, ServerToken};
 use crate::harness::safety::LeaderLog;
-use crate::kv::Request;
-use crate::kv::{KvServer, Op};
 use crate::raft::{self, Bug, Output, Storage, Timer};
 use crate::rsm::clerk::ClerkTiming;
-use crate::rsm::server::{ServerConfig, ServerOutput, ServiceBug};
+use crate::rsm::server::{Outputs, Server, ServerConfig, ServerOutput, ServiceBug};
+use crate::rsm::{Request, StateMachine};
 use crate::sim::{CallId, Event, JoinHandle, Kernel, Net, NetAction, Sim, Timers, World};
 
 /// The lab's per-test limit, in virtual time.
@@ -24,31 +25,34 @@ pub const TEST_LIMIT: Duration = Duration::from_secs(120);
 const ELECTION: u32 = 0;
 const HEARTBEAT: u32 = 1;
 
-/// The Lab 4 world.
-pub struct KvraftWorld {
+/// The world of a replicated service.
+pub struct RsmWorld<S: StateMachine> {
     n: usize,
-    net: KvNet,
-    servers: Vec<Option<KvServer>>,
+    net: RsmNet<S::Op, S::Output>,
+    servers: Vec<Option<Server<S>>>,
     incarnation: Vec<u64>,
     timers: Timers,
-    saved: Vec<Storage<Request>>,
+    saved: Vec<Storage<Request<S::Op>>>,
     endnames: Vec<Vec<String>>,
-    clerks: Clerks,
+    clerks: Clerks<S::Op, S::Output>,
     /// Each clerk's ends, by server index (the clerk itself sees them shuffled).
     clerk_ends: BTreeMap<usize, Vec<String>>,
     max_raft_state: Option<usize>,
     raft_bug: Option<Bug>,
-    kv_bug: Option<ServiceBug>,
+    service_bug: Option<ServiceBug>,
     leaders: LeaderLog,
 }
 
-impl ClerkWorld for KvraftWorld {
-    fn clerk_parts(&mut self) -> (&mut KvNet, &mut Clerks) {
+impl<S: StateMachine + 'static> ClerkWorld for RsmWorld<S> {
+    type Op = S::Op;
+    type Output = S::Output;
+
+    fn clerk_parts(&mut self) -> ClerkParts<'_, Self::Op, Self::Output> {
         (&mut self.net, &mut self.clerks)
     }
 }
 
-impl KvraftWorld {
+impl<S: StateMachine> RsmWorld<S> {
     fn server_name(i: usize) -> String {
         i.to_string()
     }
@@ -62,7 +66,7 @@ impl KvraftWorld {
         &mut self,
         k: &mut Kernel,
         i: usize,
-        outputs: Vec<ServerOutput<Op, String>>,
+        outputs: Outputs<S>,
         raft_call: Option<CallId>,
     ) {
         for o in outputs {
@@ -75,11 +79,11 @@ impl KvraftWorld {
                         peer: to,
                     };
                     let end = self.endnames[i][to].clone();
-                    self.net.call(k, &end, caller, KvRpc::Raft(request));
+                    self.net.call(k, &end, caller, RsmRpc::Raft(request));
                 }
                 ServerOutput::Raft(Output::Reply { reply, .. }) => {
                     if let Some(c) = raft_call {
-                        self.net.respond(k, c, KvRpc::RaftReply(reply));
+                        self.net.respond(k, c, RsmRpc::RaftReply(reply));
                     }
                 }
                 ServerOutput::Raft(Output::SetTimer { timer, after }) => {
@@ -98,7 +102,7 @@ impl KvraftWorld {
                 }
                 ServerOutput::Raft(Output::Apply(_)) => {}
                 ServerOutput::ClientReply { call, reply } => {
-                    self.net.respond(k, call, KvRpc::ClerkReply(reply));
+                    self.net.respond(k, call, RsmRpc::ClerkReply(reply));
                 }
             }
         }
@@ -134,11 +138,11 @@ impl KvraftWorld {
         let config = ServerConfig {
             raft: raft::Config::new(i, self.n).with_bug(self.raft_bug),
             max_raft_state: self.max_raft_state,
-            bug: self.kv_bug,
+            bug: self.service_bug,
         };
         let state = self.saved[i].raft_state();
         let snapshot = self.saved[i].snapshot().to_vec();
-        let (server, outputs) = match KvServer::restore(config, &state, &snapshot) {
+        let (server, outputs) = match Server::<S>::restore(config, &state, &snapshot) {
             Ok(s) => s,
             Err(e) => panic!("server {i} cannot start: {e}"),
         };
@@ -179,7 +183,7 @@ impl KvraftWorld {
     }
 }
 
-impl World for KvraftWorld {
+impl<S: StateMachine> World for RsmWorld<S> {
     fn on_event(&mut self, k: &mut Kernel, event: Event) {
         match event {
             Event::Net(e) => match self.net.on_event(k, e) {
@@ -196,11 +200,11 @@ impl World for KvraftWorld {
                         return;
                     };
                     match (request, caller) {
-                        (KvRpc::Raft(r), Caller::Server { node: from, .. }) => {
+                        (RsmRpc::Raft(r), Caller::Server { node: from, .. }) => {
                             let outputs = s.raft_request(from, r);
                             self.execute(k, server.node, outputs, Some(call));
                         }
-                        (KvRpc::Clerk(r), _) => {
+                        (RsmRpc::Clerk(r), _) => {
                             let outputs = s.client_request(call, r);
                             self.execute(k, server.node, outputs, None);
                         }
@@ -214,7 +218,7 @@ impl World for KvraftWorld {
                             incarnation,
                             peer,
                         },
-                        KvRpc::RaftReply(r),
+                        RsmRpc::RaftReply(r),
                     ) => {
                         if self.alive(node, incarnation)
                             && let Some(s) = self.servers[node].as_mut()
@@ -223,7 +227,7 @@ impl World for KvraftWorld {
                             self.execute(k, node, outputs, None);
                         }
                     }
-                    (Caller::Clerk { clerk, attempt }, KvRpc::ClerkReply(r)) => {
+                    (Caller::Clerk { clerk, attempt }, RsmRpc::ClerkReply(r)) => {
                         self.clerks
                             .on_reply(k, &mut self.net, clerk, attempt, Some(r));
                     }
@@ -257,22 +261,21 @@ impl World for KvraftWorld {
     }
 }
 
-/// A Lab 4 clerk handle.
-pub type KvraftClerk = Ck<KvraftWorld>;
+/// A clerk handle of a replicated service.
+pub type RsmClerk<S> = Ck<RsmWorld<S>>;
 
 /// Options beyond the lab's (n, unreliable, maxraftstate).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KvraftOptions {
+pub struct RsmOptions {
     /// A deliberate Raft bug in every server.
     pub raft_bug: Option<Bug>,
     /// A deliberate service bug in every server.
-    pub kv_bug: Option<ServiceBug>,
+    pub service_bug: Option<ServiceBug>,
 }
 
-/// The Lab 4 test configuration.
-#[derive(Clone)]
-pub struct KvraftConfig {
-    sim: Sim<KvraftWorld>,
+/// The test configuration of a replicated service.
+pub struct RsmConfig<S: StateMachine> {
+    sim: Sim<RsmWorld<S>>,
     /// The number of servers.
     pub n: usize,
     /// The lab's `maxraftstate` (-1: never snapshot).
@@ -281,7 +284,19 @@ pub struct KvraftConfig {
     begin: Rc<RefCell<(Duration, u64)>>,
 }
 
-impl KvraftConfig {
+impl<S: StateMachine> Clone for RsmConfig<S> {
+    fn clone(&self) -> Self {
+        RsmConfig {
+            sim: self.sim.clone(),
+            n: self.n,
+            maxraftstate: self.maxraftstate,
+            ops: self.ops.clone(),
+            begin: self.begin.clone(),
+        }
+    }
+}
+
+impl<S: StateMachine + 'static> RsmConfig<S> {
     /// The lab's `make_config(n, unreliable, maxraftstate)`: start every server, connect
     /// them all, then set the network's reliability.
     pub fn new(
@@ -289,9 +304,9 @@ impl KvraftConfig {
         n: usize,
         unreliable: bool,
         maxraftstate: i64,
-        options: KvraftOptions,
+        options: RsmOptions,
     ) -> Self {
-        let world = KvraftWorld {
+        let world = RsmWorld {
             n,
             net: Net::new(),
             servers: (0..n).map(|_| None).collect(),
@@ -303,10 +318,10 @@ impl KvraftConfig {
             clerk_ends: BTreeMap::new(),
             max_raft_state: usize::try_from(maxraftstate).ok(),
             raft_bug: options.raft_bug,
-            kv_bug: options.kv_bug,
+            service_bug: options.service_bug,
             leaders: LeaderLog::default(),
         };
-        let cfg = KvraftConfig {
+        let cfg = RsmConfig {
             sim: Sim::new(seed, world),
             n,
             maxraftstate,
@@ -326,14 +341,14 @@ impl KvraftConfig {
     /// Runs the test body, then cleans up and checks the time limit.
     pub fn run<F, Fut>(&self, body: F)
     where
-        F: FnOnce(KvraftConfig) -> Fut,
+        F: FnOnce(RsmConfig<S>) -> Fut,
         Fut: Future<Output = ()> + 'static,
     {
         self.sim.run(body(self.clone()));
         self.cleanup();
     }
 
-    /// Like [`KvraftConfig::run`], but for a body that returns a value.
+    /// Like [`RsmConfig::run`], but for a body that returns a value.
     pub fn run_to_end<T: 'static>(&self, main: impl Future<Output = T> + 'static) -> T {
         let out = self.sim.run(main);
         self.cleanup();
@@ -410,7 +425,7 @@ impl KvraftConfig {
 
     /// `makeClient(to)`: a clerk with ends to every server (handed to it shuffled),
     /// enabled only for the servers in `to`.
-    pub fn make_client(&self, to: &[usize]) -> KvraftClerk {
+    pub fn make_client(&self, to: &[usize]) -> RsmClerk<S> {
         let slot = self.sim.with(|k, w| {
             let ends: Vec<String> = (0..w.n)
                 .map(|j| {
@@ -418,7 +433,7 @@ impl KvraftConfig {
                     if let Err(e) = w.net.make_end(&name) {
                         panic!("{e}");
                     }
-                    w.net.connect(k, &name, &KvraftWorld::server_name(j));
+                    w.net.connect(k, &name, &RsmWorld::<S>::server_name(j));
                     name
                 })
                 .collect();
@@ -437,7 +452,7 @@ impl KvraftConfig {
     }
 
     /// `deleteClient(ck)`.
-    pub fn delete_client(&self, ck: &KvraftClerk) {
+    pub fn delete_client(&self, ck: &RsmClerk<S>) {
         self.sim.with(|k, w| {
             w.clerks.remove(ck.slot());
             for e in w.clerk_ends.remove(&ck.slot()).unwrap_or_default() {
@@ -458,12 +473,12 @@ impl KvraftConfig {
     }
 
     /// `ConnectClient(ck, to)`.
-    pub fn connect_client(&self, ck: &KvraftClerk, to: &[usize]) {
+    pub fn connect_client(&self, ck: &RsmClerk<S>, to: &[usize]) {
         self.set_client_links(ck.slot(), to, true);
     }
 
     /// `DisconnectClient(ck, from)`.
-    pub fn disconnect_client(&self, ck: &KvraftClerk, from: &[usize]) {
+    pub fn disconnect_client(&self, ck: &RsmClerk<S>, from: &[usize]) {
         self.set_client_links(ck.slot(), from, false);
     }
 

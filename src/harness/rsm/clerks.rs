@@ -1,37 +1,41 @@
-//! The clerks of a key/value world: their pure cores, their ends, and the tasks waiting
-//! for their operations.
+//! The clerks of a replicated service's world: their pure cores, their ends, and the
+//! tasks waiting for their operations.
 
-use crate::kv::Clerk;
-use crate::kv::{ClientId, Op, Reply};
-use crate::rsm::clerk::{ClerkOutput, ClerkTiming};
+use crate::rsm::clerk::{Clerk, ClerkOutput, ClerkTiming};
+use crate::rsm::{ClientId, Reply};
 use crate::sim::{Kernel, Net, Sender, TimerKey, Timers};
 
-use super::history::{History, KvOp, KvOperation};
-use super::rpc::{Caller, KvRpc, ServerToken};
+use super::rpc::{Caller, RsmRpc, ServerToken};
 
 /// The timer id of a clerk's one timer (server timers use ids below it).
 pub const CLERK_TIMER: u32 = 100;
 
 /// One clerk: its core, its ends (one per server, in the clerk's own order) and the
 /// task awaiting its current operation.
-struct Slot {
-    clerk: Clerk,
+struct Slot<O, R> {
+    clerk: Clerk<O, R>,
     ends: Vec<String>,
-    waiter: Option<Sender<String>>,
+    waiter: Option<Sender<R>>,
 }
 
 /// The clerks of a world, by slot number.
-#[derive(Default)]
-pub struct Clerks {
-    slots: Vec<Option<Slot>>,
+pub struct Clerks<O, R> {
+    slots: Vec<Option<Slot<O, R>>>,
     timers: Timers,
     timing: ClerkTiming,
 }
 
-/// The network type of the key/value worlds.
-pub type KvNet = Net<KvRpc, ServerToken, Caller>;
+/// The network of a replicated service's world.
+pub type RsmNet<O, R> = Net<RsmRpc<O, R>, ServerToken, Caller>;
 
-impl Clerks {
+/// The network type of the key/value worlds.
+pub type KvNet = RsmNet<crate::kv::Op, String>;
+
+impl<O, R> Clerks<O, R>
+where
+    O: Clone + std::fmt::Debug + serde::Serialize,
+    R: Clone + std::fmt::Debug + serde::Serialize,
+{
     /// No clerks yet; new ones get `timing`.
     pub fn new(timing: ClerkTiming) -> Self {
         Clerks {
@@ -74,10 +78,10 @@ impl Clerks {
     pub fn start(
         &mut self,
         k: &mut Kernel,
-        net: &mut KvNet,
+        net: &mut RsmNet<O, R>,
         ck: usize,
-        op: Op,
-        done: Sender<String>,
+        op: O,
+        done: Sender<R>,
     ) {
         let Some(slot) = self.slots.get_mut(ck).and_then(Option::as_mut) else {
             panic!("clerk {ck} was deleted");
@@ -94,10 +98,10 @@ impl Clerks {
     pub fn on_reply(
         &mut self,
         k: &mut Kernel,
-        net: &mut KvNet,
+        net: &mut RsmNet<O, R>,
         ck: usize,
         attempt: u64,
-        reply: Option<Reply>,
+        reply: Option<Reply<R>>,
     ) {
         let Some(slot) = self.slots.get_mut(ck).and_then(Option::as_mut) else {
             return;
@@ -110,7 +114,7 @@ impl Clerks {
     }
 
     /// A clerk timer fired.
-    pub fn on_timer(&mut self, k: &mut Kernel, net: &mut KvNet, key: TimerKey) {
+    pub fn on_timer(&mut self, k: &mut Kernel, net: &mut RsmNet<O, R>, key: TimerKey) {
         if !self.timers.fire(&key) {
             return;
         }
@@ -124,9 +128,9 @@ impl Clerks {
     fn execute(
         &mut self,
         k: &mut Kernel,
-        net: &mut KvNet,
+        net: &mut RsmNet<O, R>,
         ck: usize,
-        outputs: Vec<ClerkOutput<Op, String>>,
+        outputs: Vec<ClerkOutput<O, R>>,
     ) {
         for o in outputs {
             match o {
@@ -139,7 +143,7 @@ impl Clerks {
                         return;
                     };
                     let caller = Caller::Clerk { clerk: ck, attempt };
-                    net.call(k, &slot.ends[to], caller, KvRpc::Clerk(request));
+                    net.call(k, &slot.ends[to], caller, RsmRpc::Clerk(request));
                 }
                 ClerkOutput::SetTimer(range) => {
                     self.timers.set(k, ck, 0, CLERK_TIMER, range);
@@ -160,10 +164,18 @@ impl Clerks {
     }
 }
 
-/// A world that hosts clerks on a key/value network.
+/// The network and the clerks of a world, borrowed together.
+pub type ClerkParts<'a, O, R> = (&'a mut RsmNet<O, R>, &'a mut Clerks<O, R>);
+
+/// A world that hosts clerks on a replicated service's network.
 pub trait ClerkWorld: crate::sim::World + 'static {
+    /// The service's operations.
+    type Op: Clone + std::fmt::Debug + serde::Serialize + 'static;
+    /// The service's results.
+    type Output: Clone + std::fmt::Debug + serde::Serialize + 'static;
+
     /// The network and the clerks, borrowed together.
-    fn clerk_parts(&mut self) -> (&mut KvNet, &mut Clerks);
+    fn clerk_parts(&mut self) -> ClerkParts<'_, Self::Op, Self::Output>;
 }
 
 /// A test's handle to one clerk: the lab's `*Clerk`.
@@ -192,8 +204,13 @@ impl<W: ClerkWorld> Ck<W> {
         self.slot
     }
 
+    /// The simulation the clerk lives in.
+    pub fn sim(&self) -> &crate::sim::Sim<W> {
+        &self.sim
+    }
+
     /// Runs one operation to completion (the clerk retries until a server answers).
-    pub async fn op(&self, op: Op) -> String {
+    pub async fn op(&self, op: W::Op) -> W::Output {
         let (tx, rx) = crate::sim::oneshot();
         let slot = self.slot;
         self.sim.with(|k, w| {
@@ -201,63 +218,5 @@ impl<W: ClerkWorld> Ck<W> {
             clerks.start(k, net, slot, op, tx);
         });
         rx.await
-    }
-
-    /// Runs one operation and, if `log` is given, records it as client `cli` did it,
-    /// with its call and return times (the lab's test wrappers `Get`, `Put`, `Append`).
-    pub async fn recorded(&self, op: Op, log: Option<&History>, cli: usize) -> String {
-        let call = self.sim.now().as_micros() as u64;
-        let (kind, key, value) = match &op {
-            Op::Get { key } => (KvOp::Get, key.clone(), String::new()),
-            Op::Put { key, value } => (KvOp::Put, key.clone(), value.clone()),
-            Op::Append { key, value } => (KvOp::Append, key.clone(), value.clone()),
-            Op::AppendReturningOld { key, value } => (KvOp::AppendOld, key.clone(), value.clone()),
-        };
-        let output = self.op(op).await;
-        if let Some(log) = log {
-            let ret = self.sim.now().as_micros() as u64;
-            log.push(KvOperation::new(
-                cli as u64,
-                kind,
-                key,
-                value,
-                output.clone(),
-                call,
-                ret,
-            ));
-        }
-        output
-    }
-
-    /// `ck.Get(key)`.
-    pub async fn get(&self, key: &str) -> String {
-        self.op(Op::Get { key: key.into() }).await
-    }
-
-    /// `ck.Put(key, value)`.
-    pub async fn put(&self, key: &str, value: &str) {
-        self.op(Op::Put {
-            key: key.into(),
-            value: value.into(),
-        })
-        .await;
-    }
-
-    /// `ck.Append(key, value)` of Lab 4 (no result).
-    pub async fn append(&self, key: &str, value: &str) {
-        self.op(Op::Append {
-            key: key.into(),
-            value: value.into(),
-        })
-        .await;
-    }
-
-    /// `ck.Append(key, value)` of Lab 2: returns the value before the append.
-    pub async fn append_returning_old(&self, key: &str, value: &str) -> String {
-        self.op(Op::AppendReturningOld {
-            key: key.into(),
-            value: value.into(),
-        })
-        .await
     }
 }

@@ -1,23 +1,27 @@
-//! What travels on the key/value labs' networks, and who is calling.
+//! What travels on the networks of replicated services, and who is calling.
 
 use serde::{Deserialize, Serialize};
 
-use crate::kv;
 use crate::raft;
+use crate::rsm::{Reply, Request};
 
-/// The key/value labs' RPCs: the "Raft" service between servers, and the "KVServer"
-/// service between clerks and servers.
+/// The RPCs of a replicated service whose operations are `O` and results `R`: the
+/// "Raft" service between servers, and the service's own ("KVServer", "ShardCtrler")
+/// between clerks and servers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KvRpc {
+pub enum RsmRpc<O, R> {
     /// A Raft request between servers.
-    Raft(raft::Request<kv::Request>),
+    Raft(raft::Request<Request<O>>),
     /// A Raft reply.
     RaftReply(raft::Reply),
     /// A clerk's request.
-    Clerk(kv::Request),
+    Clerk(Request<O>),
     /// A server's answer to a clerk.
-    ClerkReply(kv::Reply),
+    ClerkReply(Reply<R>),
 }
+
+/// The key/value labs' RPCs.
+pub type KvRpc = RsmRpc<crate::kv::Op, String>;
 
 /// A server object: a server and its incarnation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
