@@ -6,3 +6,4 @@ pub mod kv;
 pub mod raft;
 pub mod rsm;
 pub mod safety;
+pub mod shard;
