@@ -1,6 +1,7 @@
 //! The suite's side of kvraft/config.go and test_test.go's helpers: seeds, options and
 //! the test wrappers that count and record operations.
 
+use raftlab::harness::kv::ck::KvClerk;
 use std::future::Future;
 
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};

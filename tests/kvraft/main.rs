@@ -6,6 +6,7 @@
 
 mod config;
 
+use raftlab::harness::kv::ck::KvClerk;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! The suite's side of kvsrv/config.go and test_test.go's helpers: seeds, the memory
 //! accounting, and the test wrappers that count and record operations.
 
+use raftlab::harness::kv::ck::KvClerk;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
 use std::sync::Mutex;

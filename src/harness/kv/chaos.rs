@@ -11,6 +11,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use super::ck::KvClerk;
 use super::history::History;
 use super::{KvraftConfig, KvraftOptions};
 use crate::kv::Op;

@@ -1,65 +1,93 @@
-//! The key/value operations of a clerk handle, with the lab's test wrappers' recording.
+//! The key/value operations of a clerk handle ([`KvClerk`]), with the lab's test
+//! wrappers' recording. The Lab 2 and Lab 4 clerks ([`Ck`]) and the Lab 5 shard
+//! clerks implement it.
+
+use std::future::Future;
 
 use super::history::{History, KvOp, KvOperation};
 use crate::harness::rsm::clerks::{Ck, ClerkWorld};
 use crate::kv::Op;
 
-impl<W: ClerkWorld<Op = Op, Output = String>> Ck<W> {
+/// A test's handle to a key/value clerk.
+pub trait KvClerk {
+    /// Runs one operation to completion (the clerk retries until it is done).
+    fn run(&self, op: Op) -> impl Future<Output = String>;
+
+    /// The virtual time, in microseconds (the history's clock).
+    fn now_micros(&self) -> u64;
+
     /// Runs one operation and, if `log` is given, records it as client `cli` did it,
     /// with its call and return times (the lab's test wrappers `Get`, `Put`, `Append`).
-    pub async fn recorded(&self, op: Op, log: Option<&History>, cli: usize) -> String {
-        let call = self.sim().now().as_micros() as u64;
-        let (kind, key, value) = match &op {
-            Op::Get { key } => (KvOp::Get, key.clone(), String::new()),
-            Op::Put { key, value } => (KvOp::Put, key.clone(), value.clone()),
-            Op::Append { key, value } => (KvOp::Append, key.clone(), value.clone()),
-            Op::AppendReturningOld { key, value } => (KvOp::AppendOld, key.clone(), value.clone()),
-        };
-        let output = self.op(op).await;
-        if let Some(log) = log {
-            let ret = self.sim().now().as_micros() as u64;
-            log.push(KvOperation::new(
-                cli as u64,
-                kind,
-                key,
-                value,
-                output.clone(),
-                call,
-                ret,
-            ));
+    fn recorded(&self, op: Op, log: Option<&History>, cli: usize) -> impl Future<Output = String> {
+        async move {
+            let call = self.now_micros();
+            let (kind, key, value) = match &op {
+                Op::Get { key } => (KvOp::Get, key.clone(), String::new()),
+                Op::Put { key, value } => (KvOp::Put, key.clone(), value.clone()),
+                Op::Append { key, value } => (KvOp::Append, key.clone(), value.clone()),
+                Op::AppendReturningOld { key, value } => {
+                    (KvOp::AppendOld, key.clone(), value.clone())
+                }
+            };
+            let output = self.run(op).await;
+            if let Some(log) = log {
+                let ret = self.now_micros();
+                log.push(KvOperation::new(
+                    cli as u64,
+                    kind,
+                    key,
+                    value,
+                    output.clone(),
+                    call,
+                    ret,
+                ));
+            }
+            output
         }
-        output
     }
 
     /// `ck.Get(key)`.
-    pub async fn get(&self, key: &str) -> String {
-        self.op(Op::Get { key: key.into() }).await
+    fn get(&self, key: &str) -> impl Future<Output = String> {
+        self.run(Op::Get { key: key.into() })
     }
 
     /// `ck.Put(key, value)`.
-    pub async fn put(&self, key: &str, value: &str) {
-        self.op(Op::Put {
+    fn put(&self, key: &str, value: &str) -> impl Future<Output = ()> {
+        let op = Op::Put {
             key: key.into(),
             value: value.into(),
-        })
-        .await;
+        };
+        async move {
+            self.run(op).await;
+        }
     }
 
-    /// `ck.Append(key, value)` of Lab 4 (no result).
-    pub async fn append(&self, key: &str, value: &str) {
-        self.op(Op::Append {
+    /// `ck.Append(key, value)` of Labs 4 and 5 (no result).
+    fn append(&self, key: &str, value: &str) -> impl Future<Output = ()> {
+        let op = Op::Append {
             key: key.into(),
             value: value.into(),
-        })
-        .await;
+        };
+        async move {
+            self.run(op).await;
+        }
     }
 
     /// `ck.Append(key, value)` of Lab 2: returns the value before the append.
-    pub async fn append_returning_old(&self, key: &str, value: &str) -> String {
-        self.op(Op::AppendReturningOld {
+    fn append_returning_old(&self, key: &str, value: &str) -> impl Future<Output = String> {
+        self.run(Op::AppendReturningOld {
             key: key.into(),
             value: value.into(),
         })
-        .await
+    }
+}
+
+impl<W: ClerkWorld<Op = Op, Output = String>> KvClerk for Ck<W> {
+    fn run(&self, op: Op) -> impl Future<Output = String> {
+        self.op(op)
+    }
+
+    fn now_micros(&self) -> u64 {
+        self.sim().now().as_micros() as u64
     }
 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use super::clerks::{CLERK_TIMER, Ck, ClerkParts, ClerkWorld, Clerks, RsmNet};
 use super::rpc::{Caller, RsmRpc, ServerToken};
+use crate::harness::drive::{RaftHost, raft_timer};
 use crate::harness::safety::LeaderLog;
-use crate::raft::{self, Bug, Output, Storage, Timer};
+use crate::raft::{self, Bug, Storage};
 use crate::rsm::clerk::ClerkTiming;
 use crate::rsm::server::{Outputs, Server, ServerConfig, ServerOutput, ServiceBug};
 use crate::rsm::{Request, StateMachine};
@@ -21,9 +22,6 @@ use crate::sim::{CallId, Event, JoinHandle, Kernel, Net, NetAction, Sim, Timers,
 
 /// The lab's per-test limit, in virtual time.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
-
-const ELECTION: u32 = 0;
-const HEARTBEAT: u32 = 1;
 
 /// The world of a replicated service.
 pub struct RsmWorld<S: StateMachine> {
@@ -71,36 +69,25 @@ impl<S: StateMachine> RsmWorld<S> {
     ) {
         for o in outputs {
             match o {
-                ServerOutput::Raft(Output::Persist(p)) => self.saved[i].apply(p),
-                ServerOutput::Raft(Output::Send { to, request }) => {
-                    let caller = Caller::Server {
-                        node: i,
-                        incarnation: self.incarnation[i],
-                        peer: to,
+                ServerOutput::Raft(o) => {
+                    let incarnation = self.incarnation[i];
+                    let mut host = RaftHost {
+                        timer_node: i,
+                        incarnation,
+                        ends: &self.endnames[i],
+                        storage: &mut self.saved[i],
+                        call: raft_call,
+                        request: RsmRpc::Raft,
+                        reply: RsmRpc::RaftReply,
+                        caller: |peer| Caller::Server {
+                            node: i,
+                            incarnation,
+                            peer,
+                        },
+                        _message: std::marker::PhantomData,
                     };
-                    let end = self.endnames[i][to].clone();
-                    self.net.call(k, &end, caller, RsmRpc::Raft(request));
+                    host.carry_out(k, &mut self.net, &mut self.timers, o);
                 }
-                ServerOutput::Raft(Output::Reply { reply, .. }) => {
-                    if let Some(c) = raft_call {
-                        self.net.respond(k, c, RsmRpc::RaftReply(reply));
-                    }
-                }
-                ServerOutput::Raft(Output::SetTimer { timer, after }) => {
-                    let id = match timer {
-                        Timer::Election => ELECTION,
-                        Timer::Heartbeat => HEARTBEAT,
-                    };
-                    self.timers.set(k, i, self.incarnation[i], id, after);
-                }
-                ServerOutput::Raft(Output::CancelTimer(timer)) => {
-                    let id = match timer {
-                        Timer::Election => ELECTION,
-                        Timer::Heartbeat => HEARTBEAT,
-                    };
-                    self.timers.cancel(i, id);
-                }
-                ServerOutput::Raft(Output::Apply(_)) => {}
                 ServerOutput::ClientReply { call, reply } => {
                     self.net.respond(k, call, RsmRpc::ClerkReply(reply));
                 }
@@ -246,10 +233,8 @@ impl<S: StateMachine> World for RsmWorld<S> {
                 if !self.alive(key.node, key.incarnation) || !self.timers.fire(&key) {
                     return;
                 }
-                let timer = if key.timer == ELECTION {
-                    Timer::Election
-                } else {
-                    Timer::Heartbeat
+                let Some(timer) = raft_timer(key.timer) else {
+                    return;
                 };
                 if let Some(s) = self.servers[key.node].as_mut() {
                     let outputs = s.raft_timer(timer);

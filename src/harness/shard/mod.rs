@@ -13,3 +13,8 @@ pub type CtrlerConfig = RsmConfig<Configs>;
 
 /// A shard controller clerk handle.
 pub type CtrlerCk = RsmClerk<Configs>;
+
+pub mod config;
+pub mod world;
+
+pub use config::{ShardCk, ShardKvConfig};
