@@ -531,6 +531,14 @@ impl GroupServer {
                 Transfer::Pull => GroupRpc::Pull { num, shard },
                 Transfer::Delete => GroupRpc::Delete { num, shard },
             };
+            event!(
+                "SHRD",
+                self.me,
+                "G{} #{} {:?} shard {shard} of config {num} from {to}",
+                self.state.gid,
+                self.next_tag,
+                kind
+            );
             out.push(GroupOutput::GroupCall {
                 to,
                 tag: self.next_tag,
@@ -547,6 +555,19 @@ impl GroupServer {
         };
         self.in_flight.remove(&shard);
         let current = num == self.state.current.num;
+        event!(
+            "SHRD",
+            self.me,
+            "G{} #{tag} {kind:?} shard {shard} of config {num}: {}",
+            self.state.gid,
+            match &reply {
+                None => "call failed",
+                Some(GroupRpcReply::Shard(_)) => "shard received",
+                Some(GroupRpcReply::Done) => "done",
+                Some(GroupRpcReply::NotReady) => "not ready",
+                Some(GroupRpcReply::WrongLeader) => "wrong leader",
+            }
+        );
         match (kind, reply) {
             (Transfer::Pull, Some(GroupRpcReply::Shard(contents))) => {
                 if current && matches!(self.state.shards[shard], ShardState::Pulling) {
@@ -566,7 +587,15 @@ impl GroupServer {
                 }
             }
             (_, Some(GroupRpcReply::NotReady)) => {}
-            _ => self.cursor[shard] = self.cursor[shard].wrapping_add(1),
+            _ => {
+                // A failed call or a follower: try the next server at once rather than
+                // at the next tick, so that a lost message costs a round trip, not a
+                // tick per server of the other group.
+                self.cursor[shard] = self.cursor[shard].wrapping_add(1);
+                if current && self.raft.is_leader() {
+                    self.send_transfers(&mut out);
+                }
+            }
         }
         out
     }
