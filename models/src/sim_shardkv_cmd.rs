@@ -103,7 +103,10 @@ pub fn run_shardkv(args: SimShardKvArgs) -> ExitCode {
             );
             eprintln!("  seed:   {seed}");
             eprintln!("  replay: {replay}");
-            eprintln!("  logs:   VERBOSE=1 {replay} | cargo run --release -- dslogs -c 3");
+            eprintln!(
+                "  logs:   VERBOSE=1 {replay} | cargo run --release -- dslogs -c {}",
+                3 * args.servers
+            );
             return ExitCode::from(1);
         }
     };

@@ -5,6 +5,7 @@
 //! virtual time. Lines go to standard output, so that they interleave with the test's
 //! own lines and can be piped into `raftlab dslogs`.
 
+use std::cell::Cell;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,22 @@ use tracing::field::{Field, Visit};
 use tracing::span;
 use tracing::subscriber::DefaultGuard;
 use tracing::{Event, Metadata, Subscriber};
+
+thread_local! {
+    /// Added to the node id of every line: a world with several clusters (the shard
+    /// groups and controllers of Lab 5) numbers its servers one after another, so that
+    /// each has a column of its own in `raftlab dslogs`.
+    static NODE_BASE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `step` with its log lines' node ids shifted by `base`: a node whose core calls
+/// itself `S1` logs as `S{base + 1}`.
+pub fn as_node_base<R>(base: u64, step: impl FnOnce() -> R) -> R {
+    let old = NODE_BASE.with(|b| b.replace(base));
+    let result = step();
+    NODE_BASE.with(|b| b.set(old));
+    result
+}
 
 /// Whether `VERBOSE` asks for logs (set, and neither empty nor "0").
 pub fn enabled() -> bool {
@@ -87,7 +104,10 @@ impl Subscriber for Printer {
         let ms = self.clock.load(Ordering::Relaxed) / 1000;
         let topic = f.topic.as_deref().unwrap_or("INFO");
         match f.node {
-            Some(n) => println!("{ms:06} {topic} S{n} {}", f.message),
+            Some(n) => {
+                let n = NODE_BASE.with(Cell::get) + n;
+                println!("{ms:06} {topic} S{n} {}", f.message)
+            }
             None => println!("{ms:06} {topic} {}", f.message),
         }
     }

@@ -62,9 +62,12 @@ impl ShardKvConfig {
         let world = ShardWorld::new(usize::try_from(maxraftstate).ok());
         let sim = Sim::new(seed, world);
         let mck = sim.with(|k, w| {
-            w.start_ctrl_service(k, NCTRLERS);
+            // Groups first, so that their servers take the first log ids (S0..).
             for gi in 0..NGROUPS {
                 w.add_group(100 + gi as Gid, n);
+            }
+            w.start_ctrl_service(k, NCTRLERS);
+            for gi in 0..NGROUPS {
                 for i in 0..n {
                     w.start_server(k, gi, i);
                 }

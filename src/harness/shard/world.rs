@@ -19,6 +19,7 @@ use crate::shard::group::{
     GroupCmd, GroupConfig, GroupOutput, GroupRpc, GroupRpcReply, GroupServer, GroupTimer,
 };
 use crate::shard::{Gid, ShardConfig};
+use crate::sim::verbose::as_node_base;
 use crate::sim::{CallId, Event, Kernel, Net, NetAction, Sender, TimerKey, Timers, World};
 
 /// Everything that travels on the Lab 5 network.
@@ -265,7 +266,9 @@ impl ShardWorld {
                 max_raft_state: None,
                 bug: None,
             };
-            let (server, outputs) = match CtrlerServer::restore(config, &[], &[]) {
+            let base = self.ctrl_log_base(svc);
+            let restored = as_node_base(base, || CtrlerServer::restore(config, &[], &[]));
+            let (server, outputs) = match restored {
                 Ok(s) => s,
                 Err(e) => panic!("controller {i} cannot start: {e}"),
             };
@@ -369,7 +372,10 @@ impl ShardWorld {
         };
         let state = g.saved[i].raft_state();
         let snapshot = g.saved[i].snapshot().to_vec();
-        let (server, outputs) = match GroupServer::restore(config, &state, &snapshot) {
+        let base = self.group_log_base(gi);
+        let restored = as_node_base(base, || GroupServer::restore(config, &state, &snapshot));
+        let g = &mut self.groups[gi];
+        let (server, outputs) = match restored {
             Ok(s) => s,
             Err(e) => panic!("server {} cannot start: {e}", g.names[i]),
         };
@@ -492,6 +498,22 @@ impl ShardWorld {
             let (term, leader) = s.raft().state();
             g.leaders.observe(i, term, leader);
         }
+    }
+
+    /// The first log id of group `gi`'s servers: groups are numbered first, one
+    /// after another (`S0`.. for the first group), then the controllers.
+    fn group_log_base(&self, gi: usize) -> u64 {
+        self.groups[..gi].iter().map(|g| g.names.len() as u64).sum()
+    }
+
+    /// The first log id of controller service `svc`'s servers, after every group's.
+    fn ctrl_log_base(&self, svc: usize) -> u64 {
+        let groups: u64 = self.groups.iter().map(|g| g.names.len() as u64).sum();
+        groups
+            + self.ctrls[..svc]
+                .iter()
+                .map(|c| c.names.len() as u64)
+                .sum::<u64>()
     }
 
     fn group_alive(&self, gi: usize, i: usize, inc: u64) -> bool {
@@ -682,16 +704,17 @@ impl ShardWorld {
                 if !self.ctrl_alive(svc, node, inc) {
                     return;
                 }
+                let base = self.ctrl_log_base(svc);
                 let Some(s) = self.ctrls[svc].servers[node].as_mut() else {
                     return;
                 };
                 match (request, caller) {
                     (ShardRpc::CtrlRaft(r), Caller::CtrlRaft { node: from, .. }) => {
-                        let outputs = s.raft_request(from, r);
+                        let outputs = as_node_base(base, || s.raft_request(from, r));
                         self.execute_ctrl(k, svc, node, outputs, Some(call));
                     }
                     (ShardRpc::Ctrl(r), _) => {
-                        let outputs = s.client_request(call, r);
+                        let outputs = as_node_base(base, || s.client_request(call, r));
                         self.execute_ctrl(k, svc, node, outputs, None);
                     }
                     _ => {}
@@ -701,17 +724,19 @@ impl ShardWorld {
                 if !self.group_alive(gi, node, inc) {
                     return;
                 }
+                let base = self.group_log_base(gi);
                 let Some(s) = self.groups[gi].servers[node].as_mut() else {
                     return;
                 };
-                let (outputs, raft_call) = match (request, caller) {
+                let (outputs, raft_call) = as_node_base(base, || match (request, caller) {
                     (ShardRpc::GroupRaft(r), Caller::GroupRaft { node: from, .. }) => {
-                        (s.raft_request(from, r), Some(call))
+                        Some((s.raft_request(from, r), Some(call)))
                     }
-                    (ShardRpc::Kv(r), _) => (s.client_request(call, r), None),
-                    (ShardRpc::Group(r), _) => (s.group_request(call, r), None),
-                    _ => return,
-                };
+                    (ShardRpc::Kv(r), _) => Some((s.client_request(call, r), None)),
+                    (ShardRpc::Group(r), _) => Some((s.group_request(call, r), None)),
+                    _ => None,
+                })
+                .unwrap_or_default();
                 self.execute_group(k, gi, node, outputs, raft_call);
             }
         }
@@ -725,11 +750,12 @@ impl ShardWorld {
                 inc,
                 peer,
             } => {
+                let base = self.ctrl_log_base(svc);
                 if let Some(ShardRpc::CtrlRaftReply(r)) = reply
                     && self.ctrl_alive(svc, node, inc)
                     && let Some(s) = self.ctrls[svc].servers[node].as_mut()
                 {
-                    let outputs = s.raft_reply(peer, r);
+                    let outputs = as_node_base(base, || s.raft_reply(peer, r));
                     self.execute_ctrl(k, svc, node, outputs, None);
                 }
             }
@@ -739,11 +765,12 @@ impl ShardWorld {
                 inc,
                 peer,
             } => {
+                let base = self.group_log_base(gi);
                 if let Some(ShardRpc::GroupRaftReply(r)) = reply
                     && self.group_alive(gi, node, inc)
                     && let Some(s) = self.groups[gi].servers[node].as_mut()
                 {
-                    let outputs = s.raft_reply(peer, r);
+                    let outputs = as_node_base(base, || s.raft_reply(peer, r));
                     self.execute_group(k, gi, node, outputs, None);
                 }
             }
@@ -753,6 +780,7 @@ impl ShardWorld {
                 inc,
                 attempt,
             } => {
+                let base = self.group_log_base(gi);
                 if self.group_alive(gi, node, inc)
                     && let Some(s) = self.groups[gi].servers[node].as_mut()
                 {
@@ -760,11 +788,12 @@ impl ShardWorld {
                         Some(ShardRpc::CtrlReply(r)) => Some(r),
                         _ => None,
                     };
-                    let outputs = s.ctrler_reply(attempt, r);
+                    let outputs = as_node_base(base, || s.ctrler_reply(attempt, r));
                     self.execute_group(k, gi, node, outputs, None);
                 }
             }
             Caller::GroupGroup { gi, node, inc, tag } => {
+                let base = self.group_log_base(gi);
                 if self.group_alive(gi, node, inc)
                     && let Some(s) = self.groups[gi].servers[node].as_mut()
                 {
@@ -772,7 +801,7 @@ impl ShardWorld {
                         Some(ShardRpc::GroupReply(r)) => Some(r),
                         _ => None,
                     };
-                    let outputs = s.group_reply(tag, r);
+                    let outputs = as_node_base(base, || s.group_reply(tag, r));
                     self.execute_group(k, gi, node, outputs, None);
                 }
             }
@@ -835,25 +864,27 @@ impl ShardWorld {
             if !self.group_alive(gi, i, key.incarnation) {
                 return;
             }
+            let base = self.group_log_base(gi);
             let Some(s) = self.groups[gi].servers[i].as_mut() else {
                 return;
             };
-            let outputs = match (raft_timer(key.timer), key.timer) {
+            let outputs = as_node_base(base, || match (raft_timer(key.timer), key.timer) {
                 (Some(t), _) => s.raft_timer(t),
                 (None, GROUP_TICK) => s.timer(GroupTimer::Tick),
                 (None, _) => s.timer(GroupTimer::Ctrler),
-            };
+            });
             self.execute_group(k, gi, i, outputs, None);
         } else {
             let (svc, i) = (n / SLOTS, n % SLOTS);
             if !self.ctrl_alive(svc, i, key.incarnation) {
                 return;
             }
+            let base = self.ctrl_log_base(svc);
             let (Some(t), Some(s)) = (raft_timer(key.timer), self.ctrls[svc].servers[i].as_mut())
             else {
                 return;
             };
-            let outputs = s.raft_timer(t);
+            let outputs = as_node_base(base, || s.raft_timer(t));
             self.execute_ctrl(k, svc, i, outputs, None);
         }
     }
