@@ -1,5 +1,6 @@
 //! `raftlab`: the command line of the workspace.
 
+mod check_cmd;
 mod dslogs_cmd;
 mod sim_cmd;
 mod sim_kv_cmd;
@@ -24,6 +25,16 @@ enum Command {
         #[command(subcommand)]
         system: SimSystem,
     },
+    /// Model-check a core with stateright: every interleaving up to the bounds.
+    Check {
+        #[command(subcommand)]
+        system: CheckSystem,
+    },
+    /// Serve stateright's Explorer on localhost to click through a model's states.
+    Explore {
+        #[command(subcommand)]
+        system: ExploreSystem,
+    },
     /// Lay out VERBOSE logs or a --trace file in one column per server, a colour per topic.
     Dslogs(dslogs_cmd::DslogsArgs),
     /// Check a client history for linearizability (see `raftlab lincheck --help`).
@@ -43,6 +54,19 @@ enum SimSystem {
     Kv(sim_kv_cmd::SimKvArgs),
 }
 
+#[derive(Subcommand)]
+enum CheckSystem {
+    /// The Raft core: election safety, log matching, leader completeness, state machine
+    /// safety, snapshots, persistence (see `raftlab_models::properties`).
+    Raft(check_cmd::CheckRaftArgs),
+}
+
+#[derive(Subcommand)]
+enum ExploreSystem {
+    /// The Raft core's model.
+    Raft(check_cmd::ExploreRaftArgs),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -52,6 +76,12 @@ fn main() -> ExitCode {
         Command::Sim {
             system: SimSystem::Kv(args),
         } => sim_kv_cmd::run_kv(args),
+        Command::Check {
+            system: CheckSystem::Raft(args),
+        } => check_cmd::run_check(args),
+        Command::Explore {
+            system: ExploreSystem::Raft(args),
+        } => check_cmd::run_explore(args),
         Command::Dslogs(args) => dslogs_cmd::run(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);

@@ -152,6 +152,8 @@ pub struct RaftModel {
     pub max_term: Term,
     /// The longest log explored (and the most entries a leader takes).
     pub max_log: Index,
+    /// The most entries one AppendEntries carries (`Config::max_append_entries`).
+    pub max_append_entries: usize,
     /// Whether services take snapshots.
     pub snapshots: bool,
     /// The deliberate bug every node carries, if any.
@@ -176,6 +178,7 @@ impl Default for RaftModel {
             },
             max_term: 2,
             max_log: 1,
+            max_append_entries: Config::DEFAULT_MAX_APPEND_ENTRIES,
             snapshots: true,
             bug: None,
         }
@@ -205,6 +208,9 @@ impl RaftModel {
         if self.max_log > 255 {
             return Err(format!("--max-log {}: at most 255", self.max_log));
         }
+        if self.max_append_entries == 0 {
+            return Err("--max-append-entries 0: a leader could never send an entry".into());
+        }
         if self.bounds.max_in_flight == 0 {
             return Err("--max-in-flight 0: no message could ever be sent".into());
         }
@@ -212,7 +218,9 @@ impl RaftModel {
     }
 
     fn config(&self, id: NodeId) -> Config {
-        Config::new(id, self.bounds.servers).with_bug(self.bug)
+        let mut config = Config::new(id, self.bounds.servers).with_bug(self.bug);
+        config.max_append_entries = self.max_append_entries;
+        config
     }
 }
 
