@@ -106,8 +106,8 @@ pub struct CheckRaftArgs {
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Breadth-first search (shortest counterexamples on one thread; no symmetry
-    /// reduction).
+    /// Breadth-first search (no symmetry reduction); each counterexample is then made a
+    /// shortest one by a one-thread search below its depth.
     #[arg(long, conflicts_with_all = ["dfs", "simulate"])]
     bfs: bool,
     /// Depth-first search with symmetry reduction over server ids (the default).
@@ -166,6 +166,7 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
             StopWhen::Exhausted
         },
         progress: !args.quiet,
+        shortest: true,
     };
     let search = match strategy {
         Strategy::Bfs => "BFS".to_string(),

@@ -173,8 +173,12 @@ fn snapshots_committed(_: &M, s: &RaftState) -> bool {
 fn persisted_state(_: &M, s: &RaftState) -> bool {
     clear(s, violation::PERSISTED_STATE)
         && s.up().all(|(id, n)| {
-            let d = &s.durable[id];
-            *d.state() == n.raft.persistent_state() && d.snapshot() == n.raft.snapshot()
+            let (d, r) = (&s.durable[id], &n.raft);
+            let p = d.state();
+            p.term == r.term()
+                && p.voted_for == r.voted_for()
+                && p.log == *r.log()
+                && d.snapshot() == r.snapshot()
         })
 }
 

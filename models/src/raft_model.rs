@@ -217,6 +217,46 @@ impl RaftModel {
         Ok(())
     }
 
+    /// Small bounds under which `bug` breaks a property, found by experiment: the
+    /// smallest terms, logs and messages in flight that the bug's shortest
+    /// counterexample needs, with every switch it does not need turned off (so that a
+    /// breadth-first search reaches it quickly). The tests pin the depth found under
+    /// these bounds. [`Bug::CommitBeyondMatch`] is never reached under them (nor under
+    /// any bounds tried, see the README).
+    pub fn exposing(bug: Bug) -> RaftModel {
+        let mut m = RaftModel {
+            bounds: Bounds {
+                servers: 3,
+                max_in_flight: 2,
+                max_crashes: 0,
+                drops: true,
+                duplicates: false,
+            },
+            max_term: 2,
+            max_log: 1,
+            max_append_entries: Config::DEFAULT_MAX_APPEND_ENTRIES,
+            snapshots: false,
+            bug: Some(bug),
+        };
+        match bug {
+            Bug::VoteTwice | Bug::ForgetToPersistVote => m.max_term = 1,
+            Bug::SkipUpToDateCheck | Bug::SkipPrevLogTermCheck => {}
+            Bug::AcceptStaleAppend => m.snapshots = true,
+            Bug::CommitOldTermByCount => m.max_term = 4,
+            Bug::TruncateOnMatch => m.bounds.max_in_flight = 3,
+            Bug::CommitBeyondMatch => {
+                m.max_log = 2;
+                m.max_append_entries = 1;
+            }
+            Bug::ApplyStaleSnapshot => {
+                m.snapshots = true;
+                m.bounds.duplicates = true;
+            }
+            Bug::CommitAllOnRestart => m.bounds.max_crashes = 1,
+        }
+        m
+    }
+
     fn config(&self, id: NodeId) -> Config {
         let mut config = Config::new(id, self.bounds.servers).with_bug(self.bug);
         config.max_append_entries = self.max_append_entries;

@@ -56,6 +56,8 @@ pub struct CheckOptions {
     pub stop: StopWhen,
     /// Show a progress line on standard error.
     pub progress: bool,
+    /// Make every counterexample a shortest one (see [`shortest`]); only with BFS.
+    pub shortest: bool,
 }
 
 impl Default for CheckOptions {
@@ -68,6 +70,7 @@ impl Default for CheckOptions {
             max_depth: None,
             stop: StopWhen::Exhausted,
             progress: false,
+            shortest: false,
         }
     }
 }
@@ -102,7 +105,7 @@ impl<P: Protocol> PropertyResult<P> {
     /// The number of steps of the path found, if any.
     pub fn depth(&self) -> Option<usize> {
         match &self.outcome {
-            Outcome::Violated(p) | Outcome::Reached(p) => Some(p.clone().into_vec().len() - 1),
+            Outcome::Violated(p) | Outcome::Reached(p) => Some(depth(p)),
             _ => None,
         }
     }
@@ -212,8 +215,61 @@ impl<P: Protocol> CheckReport<P> {
     }
 }
 
+/// The number of actions on a path.
+pub fn depth<S, A>(path: &Path<S, A>) -> usize
+where
+    S: Clone,
+    A: Clone,
+{
+    path.clone().into_vec().len() - 1
+}
+
+/// A shortest path to a state that violates `property`, given one such path.
+///
+/// stateright's checkers record a discovery for every violating state they visit,
+/// the last one overwriting the earlier ones, so even a one-thread BFS may report a
+/// path longer than the shortest. This searches again, breadth first on one thread,
+/// only below the depth of the path in hand, until no shorter path exists.
+pub fn shortest<P: Protocol>(
+    model: &ClusterModel<P>,
+    property: &'static str,
+    mut found: Path<StateOf<P>, ActionOf<P>>,
+) -> Path<StateOf<P>, ActionOf<P>> {
+    loop {
+        let d = depth(&found);
+        if d == 0 {
+            return found;
+        }
+        // States at depth k are checked when k + 1 < target, so this checks k < d.
+        let checker = model
+            .clone()
+            .checker()
+            .threads(1)
+            .target_max_depth(d + 1)
+            .finish_when(HasDiscoveries::AnyOf([property].into_iter().collect()))
+            .spawn_bfs()
+            .join();
+        match checker.discovery(property) {
+            Some(p) if depth(&p) < d => found = p,
+            _ => return found,
+        }
+    }
+}
+
 /// Runs a check of `model` with `options` and reports what it found.
 pub fn check<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> CheckReport<P> {
+    let mut report = check_once(model.clone(), options);
+    if options.shortest && options.strategy == Strategy::Bfs {
+        for p in &mut report.properties {
+            if let Outcome::Violated(path) = &p.outcome {
+                p.outcome = Outcome::Violated(shortest(&model, p.name, path.clone()));
+            }
+        }
+    }
+    report
+}
+
+fn check_once<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> CheckReport<P> {
     let mut builder = model.checker().threads(options.threads.max(1));
     if let Some(t) = options.timeout {
         builder = builder.timeout(t);
