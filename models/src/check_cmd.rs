@@ -37,7 +37,7 @@ pub struct RaftBoundsArgs {
     #[arg(long, default_value_t = raftlab::raft::Config::DEFAULT_MAX_APPEND_ENTRIES)]
     pub max_append_entries: usize,
     /// The most messages in flight at once.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 2)]
     pub max_in_flight: usize,
     /// The most crashes in one run (a crashed node keeps only what it persisted).
     #[arg(long, default_value_t = 1)]
@@ -54,11 +54,18 @@ pub struct RaftBoundsArgs {
     /// Switch on a deliberate bug in every node (see `raftlab::raft::Bug`).
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<Bug>,
+    /// With --bug: use the small bounds known to expose that bug instead of the flags
+    /// above (the bounds the tests pin its shortest counterexample under).
+    #[arg(long, requires = "bug")]
+    pub bug_bounds: bool,
 }
 
 impl RaftBoundsArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<RaftModel, String> {
+        if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
+            return Ok(RaftModel::exposing(bug));
+        }
         let model = RaftModel {
             bounds: Bounds {
                 servers: self.servers as usize,
@@ -76,26 +83,6 @@ impl RaftBoundsArgs {
         model.validate()?;
         Ok(model)
     }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
-            self.servers,
-            self.max_term,
-            self.max_log,
-            self.max_append_entries,
-            self.max_in_flight,
-            self.crashes,
-            on(!self.no_snapshots),
-            on(!self.no_drops),
-            on(self.duplicates),
-            self.bug.map_or("none".to_string(), |b| b.name().to_string())
-        )
-    }
-}
-
-fn on(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
 }
 
 /// Options of `raftlab check raft`.
@@ -176,7 +163,7 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
     };
     println!(
         "raftlab check raft: {}; {search}, {} thread{}",
-        args.bounds.describe(),
+        model.describe(),
         options.threads,
         if options.threads == 1 { "" } else { "s" }
     );
@@ -221,7 +208,7 @@ pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
     }
     println!(
         "raftlab explore raft: {}\nExplorer on http://{address}/ (Ctrl-C to stop)",
-        args.bounds.describe()
+        model.describe()
     );
     let _ = model.into_model().checker().serve(address);
     ExitCode::SUCCESS
