@@ -48,9 +48,9 @@ pub struct RaftBoundsArgs {
     /// The network never loses messages.
     #[arg(long)]
     pub no_drops: bool,
-    /// The network may duplicate messages.
+    /// The network never duplicates messages.
     #[arg(long)]
-    pub duplicates: bool,
+    pub no_duplicates: bool,
     /// Switch on a deliberate bug in every node (see `raftlab::raft::Bug`).
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<Bug>,
@@ -72,7 +72,7 @@ impl RaftBoundsArgs {
                 max_in_flight: self.max_in_flight,
                 max_crashes: self.crashes,
                 drops: !self.no_drops,
-                duplicates: self.duplicates,
+                duplicates: !self.no_duplicates,
             },
             max_term: self.max_term,
             max_log: self.max_log,

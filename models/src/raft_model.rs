@@ -24,10 +24,10 @@
 use std::sync::Arc;
 
 use raftlab::codec;
+use raftlab::raft::{AppendOutcome, LogWrite, Persist};
 use raftlab::raft::{
     Apply, Bug, Config, Index, Log, Output, Raft, Reply, Request, Role, Storage, Term, Timer,
 };
-use raftlab::raft::{AppendOutcome, LogWrite, Persist};
 use stateright::Property;
 
 use crate::NodeId;
@@ -165,8 +165,8 @@ pub type RaftState = ClusterState<RaftNode, RaftHistory>;
 
 impl Default for RaftModel {
     /// The defaults of `raftlab check raft`: three servers, terms up to 2, logs of at
-    /// most one entry, two messages in flight, one crash, snapshots and drops on,
-    /// no duplicates.
+    /// most one entry, two messages in flight, one crash, snapshots, drops and
+    /// duplicates on.
     fn default() -> Self {
         RaftModel {
             bounds: Bounds {
@@ -174,7 +174,7 @@ impl Default for RaftModel {
                 max_in_flight: 2,
                 max_crashes: 1,
                 drops: true,
-                duplicates: false,
+                duplicates: true,
             },
             max_term: 2,
             max_log: 1,
@@ -271,7 +271,8 @@ impl RaftModel {
             on(self.snapshots),
             on(self.bounds.drops),
             on(self.bounds.duplicates),
-            self.bug.map_or("none".to_string(), |b| b.name().to_string())
+            self.bug
+                .map_or("none".to_string(), |b| b.name().to_string())
         )
     }
 
@@ -630,9 +631,9 @@ impl Protocol for RaftModel {
     }
 
     fn within_bounds(&self, state: &RaftState) -> bool {
-        state
-            .up()
-            .all(|(_, n)| n.raft.term() <= self.max_term && n.raft.log().last_index() <= self.max_log)
+        state.up().all(|(_, n)| {
+            n.raft.term() <= self.max_term && n.raft.log().last_index() <= self.max_log
+        })
     }
 
     fn properties(&self) -> Vec<Property<ClusterModel<Self>>> {
@@ -662,10 +663,7 @@ impl Protocol for RaftModel {
                     .collect::<Vec<_>>()
                     .join(",")
             ),
-            Role::Leader { match_index, .. } => format!(
-                "LEADER match{:?}",
-                match_index
-            ),
+            Role::Leader { match_index, .. } => format!("LEADER match{:?}", match_index),
         };
         let vote = r.voted_for().map_or("-".to_string(), |v| format!("S{v}"));
         format!(
@@ -694,7 +692,11 @@ impl Protocol for RaftModel {
 
 /// A log as its entries' terms, with the snapshot in front: `[snap 1/T1 | T2 T2]`.
 pub fn describe_log(log: &Log<Cmd>) -> String {
-    let entries: Vec<String> = log.entries().iter().map(|e| format!("T{}", e.term)).collect();
+    let entries: Vec<String> = log
+        .entries()
+        .iter()
+        .map(|e| format!("T{}", e.term))
+        .collect();
     if log.snapshot_index() > 0 {
         format!(
             "[snap {}/T{} | {}]",

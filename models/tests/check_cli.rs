@@ -4,7 +4,10 @@ use std::net::TcpListener;
 use std::process::{Command, Output};
 
 fn raftlab(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_raftlab")).args(args).output() {
+    match Command::new(env!("CARGO_BIN_EXE_raftlab"))
+        .args(args)
+        .output()
+    {
         Ok(out) => out,
         Err(e) => panic!("cannot run raftlab: {e}"),
     }
@@ -17,7 +20,8 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
-const TINY: [&str; 10] = [
+const TINY: [&str; 11] = [
+    "--no-duplicates",
     "--max-term",
     "1",
     "--crashes",
@@ -44,7 +48,13 @@ fn check_prints_a_table_and_exits_zero() {
 
 #[test]
 fn check_with_a_bug_prints_the_trace_and_exits_one() {
-    let out = raftlab(&[&["check", "raft", "--bug", "vote-twice", "--bfs", "--first"][..], &TINY].concat());
+    let out = raftlab(
+        &[
+            &["check", "raft", "--bug", "vote-twice", "--bfs", "--first"][..],
+            &TINY,
+        ]
+        .concat(),
+    );
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stdout.contains("VIOLATED at depth 10"), "{stdout}");
