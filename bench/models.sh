@@ -9,7 +9,7 @@ cargo build --release -p raftlab-models >/dev/null 2>&1
 bin=target/release/raftlab
 larger=("$@")
 if [ ${#larger[@]} -eq 0 ]; then
-  larger=(--max-term 3)
+  larger=(--max-term 3 --no-duplicates)
 fi
 run() {
   local label=$1; shift
