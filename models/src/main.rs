@@ -1,5 +1,6 @@
 //! `raftlab`: the command line of the workspace.
 
+mod check_cmd;
 mod dslogs_cmd;
 mod history_report;
 mod sim_cmd;
@@ -26,6 +27,16 @@ enum Command {
         #[command(subcommand)]
         system: SimSystem,
     },
+    /// Model-check a core with stateright: every interleaving up to the bounds.
+    Check {
+        #[command(subcommand)]
+        system: CheckSystem,
+    },
+    /// Serve stateright's Explorer on localhost to click through a model's states.
+    Explore {
+        #[command(subcommand)]
+        system: ExploreSystem,
+    },
     /// Lay out VERBOSE logs or a --trace file in one column per server, a colour per topic.
     Dslogs(dslogs_cmd::DslogsArgs),
     /// Check a client history for linearizability (see `raftlab lincheck --help`).
@@ -48,6 +59,19 @@ enum SimSystem {
     Shardkv(sim_shardkv_cmd::SimShardKvArgs),
 }
 
+#[derive(Subcommand)]
+enum CheckSystem {
+    /// The Raft core: election safety, log matching, leader completeness, state machine
+    /// safety, snapshots, persistence (see `raftlab_models::properties`).
+    Raft(check_cmd::CheckRaftArgs),
+}
+
+#[derive(Subcommand)]
+enum ExploreSystem {
+    /// The Raft core's model.
+    Raft(check_cmd::ExploreRaftArgs),
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -60,6 +84,12 @@ fn main() -> ExitCode {
         Command::Sim {
             system: SimSystem::Shardkv(args),
         } => sim_shardkv_cmd::run_shardkv(args),
+        Command::Check {
+            system: CheckSystem::Raft(args),
+        } => check_cmd::run_check(args),
+        Command::Explore {
+            system: ExploreSystem::Raft(args),
+        } => check_cmd::run_explore(args),
         Command::Dslogs(args) => dslogs_cmd::run(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);

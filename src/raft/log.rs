@@ -21,7 +21,7 @@ pub(crate) fn varint_len(mut v: u64) -> usize {
 }
 
 /// One log entry: the term in which a leader received the command, and the command.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Entry<C> {
     /// The leader's term when the entry was created.
     pub term: Term,

@@ -13,7 +13,7 @@ use super::log::Entry;
 use super::{Index, NodeId, Term};
 
 /// A request from one node to another.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Request<C> {
     /// A candidate asks for a vote.
     RequestVote(RequestVote),
@@ -24,7 +24,7 @@ pub enum Request<C> {
 }
 
 /// A reply to a [`Request`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Reply {
     /// Answers [`Request::RequestVote`].
     RequestVote(VoteReply),
@@ -35,7 +35,7 @@ pub enum Reply {
 }
 
 /// RequestVote arguments (Figure 2).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RequestVote {
     /// The candidate's term.
     pub term: Term,
@@ -48,7 +48,7 @@ pub struct RequestVote {
 }
 
 /// The answer to a RequestVote.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct VoteReply {
     /// The voter's current term (equal to the request's term when granted).
     pub term: Term,
@@ -57,7 +57,7 @@ pub struct VoteReply {
 }
 
 /// AppendEntries arguments (Figure 2).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AppendEntries<C> {
     /// The leader's term.
     pub term: Term,
@@ -74,7 +74,7 @@ pub struct AppendEntries<C> {
 }
 
 /// What a follower did with an AppendEntries.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum AppendOutcome {
     /// The request's term was older than the follower's: nothing was done.
     Stale,
@@ -96,7 +96,7 @@ pub enum AppendOutcome {
 }
 
 /// The answer to an AppendEntries.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AppendReply {
     /// The follower's current term.
     pub term: Term,
@@ -105,7 +105,7 @@ pub struct AppendReply {
 }
 
 /// InstallSnapshot arguments (Figure 13, sent whole rather than in chunks).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct InstallSnapshot {
     /// The leader's term.
     pub term: Term,
@@ -120,7 +120,7 @@ pub struct InstallSnapshot {
 }
 
 /// The answer to an InstallSnapshot.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct SnapshotReply {
     /// The follower's current term.
     pub term: Term,

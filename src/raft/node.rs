@@ -988,6 +988,66 @@ impl<C: Command> Raft<C> {
         out
     }
 
+    /// The same node in a cluster whose ids are renamed: node `i` is called `map[i]`.
+    /// Its own id, its vote, the leader it follows, the votes it holds and its per-peer
+    /// leader state (`next_index`, `match_index`, `in_flight`) are renamed; terms, the
+    /// log and the commit index are not. Log commands are left as they are.
+    ///
+    /// The protocol never renames nodes; a model checker does, to treat states that
+    /// differ only by a permutation of server ids as one (symmetry reduction). Returns
+    /// `None` unless `map` is a permutation of `0..peers`.
+    pub fn renumbered(&self, map: &[NodeId]) -> Option<Self> {
+        let n = self.config.peers;
+        let mut seen = NodeSet::default();
+        if map.len() != n || map.iter().any(|&m| m >= n) {
+            return None;
+        }
+        map.iter().for_each(|&m| seen.insert(m));
+        if seen.len() != n {
+            return None;
+        }
+        // An id outside the cluster (a hostile AppendEntries can name one as leader)
+        // keeps its name.
+        let rename = |i: NodeId| map.get(i).copied().unwrap_or(i);
+        let rename_set = |set: &NodeSet| {
+            let mut out = NodeSet::default();
+            set.iter().for_each(|i| out.insert(rename(i)));
+            out
+        };
+        let reindex = |v: &[Index]| {
+            let mut out = vec![0; n];
+            v.iter().zip(map).for_each(|(&x, &m)| out[m] = x);
+            out
+        };
+        let role = match &self.role {
+            Role::Follower => Role::Follower,
+            Role::Candidate { votes } => Role::Candidate {
+                votes: rename_set(votes),
+            },
+            Role::Leader {
+                next_index,
+                match_index,
+                in_flight,
+            } => Role::Leader {
+                next_index: reindex(next_index),
+                match_index: reindex(match_index),
+                in_flight: rename_set(in_flight),
+            },
+        };
+        let mut config = self.config.clone();
+        config.me = rename(self.config.me);
+        Some(Raft {
+            config,
+            term: self.term,
+            voted_for: self.voted_for.map(rename),
+            log: self.log.clone(),
+            snapshot: self.snapshot.clone(),
+            role,
+            commit_index: self.commit_index,
+            leader: self.leader.map(rename),
+        })
+    }
+
     /// The size in bytes of the persistent state (the lab's `RaftStateSize()` once the
     /// driver has carried out this node's last persist).
     pub fn persisted_size(&self) -> usize {

@@ -1,0 +1,215 @@
+//! `raftlab check raft` and `raftlab explore raft`: model-check the Raft core with
+//! stateright, or click through its states in stateright's Explorer.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use raftlab::raft::Bug;
+use raftlab_models::cluster::Bounds;
+use raftlab_models::raft_model::RaftModel;
+use raftlab_models::runner::{self, CheckOptions, StopWhen, Strategy};
+use stateright::Model;
+
+fn parse_bug(name: &str) -> Result<Bug, String> {
+    Bug::from_name(name).ok_or_else(|| {
+        format!(
+            "no bug named {name:?}; known: {}",
+            Bug::ALL.map(|b| b.name()).join(", ")
+        )
+    })
+}
+
+/// The bounds of the Raft model, shared by `check raft` and `explore raft`.
+#[derive(Args, Debug, Clone)]
+pub struct RaftBoundsArgs {
+    /// Number of Raft servers.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=7))]
+    pub servers: u64,
+    /// The highest term explored.
+    #[arg(long, default_value_t = 2)]
+    pub max_term: u64,
+    /// The longest log explored (a leader takes client commands up to it).
+    #[arg(long, default_value_t = 1)]
+    pub max_log: u64,
+    /// The most entries one AppendEntries carries (the core's default is 256).
+    #[arg(long, default_value_t = raftlab::raft::Config::DEFAULT_MAX_APPEND_ENTRIES)]
+    pub max_append_entries: usize,
+    /// The most messages in flight at once.
+    #[arg(long, default_value_t = 2)]
+    pub max_in_flight: usize,
+    /// The most crashes in one run (a crashed node keeps only what it persisted).
+    #[arg(long, default_value_t = 1)]
+    pub crashes: u32,
+    /// Services never take snapshots.
+    #[arg(long)]
+    pub no_snapshots: bool,
+    /// The network never loses messages.
+    #[arg(long)]
+    pub no_drops: bool,
+    /// The network never duplicates messages.
+    #[arg(long)]
+    pub no_duplicates: bool,
+    /// Switch on a deliberate bug in every node (see `raftlab::raft::Bug`).
+    #[arg(long, value_parser = parse_bug)]
+    pub bug: Option<Bug>,
+    /// With --bug: use the small bounds known to expose that bug instead of the flags
+    /// above (the bounds the tests pin its shortest counterexample under).
+    #[arg(long, requires = "bug")]
+    pub bug_bounds: bool,
+}
+
+impl RaftBoundsArgs {
+    /// The model these arguments describe.
+    pub fn model(&self) -> Result<RaftModel, String> {
+        if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
+            return Ok(RaftModel::exposing(bug));
+        }
+        let model = RaftModel {
+            bounds: Bounds {
+                servers: self.servers as usize,
+                max_in_flight: self.max_in_flight,
+                max_crashes: self.crashes,
+                drops: !self.no_drops,
+                duplicates: !self.no_duplicates,
+            },
+            max_term: self.max_term,
+            max_log: self.max_log,
+            max_append_entries: self.max_append_entries,
+            snapshots: !self.no_snapshots,
+            bug: self.bug,
+        };
+        model.validate()?;
+        Ok(model)
+    }
+}
+
+/// Options of `raftlab check raft`.
+#[derive(Args, Debug, Clone)]
+pub struct CheckRaftArgs {
+    #[command(flatten)]
+    bounds: RaftBoundsArgs,
+    /// Checker threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Breadth-first search (no symmetry reduction); each counterexample is then made a
+    /// shortest one by a one-thread search below its depth.
+    #[arg(long, conflicts_with_all = ["dfs", "simulate"])]
+    bfs: bool,
+    /// Depth-first search with symmetry reduction over server ids (the default).
+    #[arg(long, conflicts_with = "simulate")]
+    dfs: bool,
+    /// Random walks from this seed until --timeout (default 60 s).
+    #[arg(long, value_name = "SEED")]
+    simulate: Option<u64>,
+    /// No symmetry reduction under DFS.
+    #[arg(long)]
+    no_symmetry: bool,
+    /// Stop after this many seconds (the search is then not exhaustive).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Do not explore past this depth (the search is then not exhaustive).
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// Stop at the first violated property.
+    #[arg(long)]
+    first: bool,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs `raftlab check raft`. Exit code 0 when every property holds (or has no
+/// counterexample) and every `sometimes` property was reached, 1 on a violation, 2 when
+/// a `sometimes` property was not reached, 3 on bad arguments.
+pub fn run_check(args: CheckRaftArgs) -> ExitCode {
+    let model = match args.bounds.model() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("raftlab check raft: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let strategy = match (args.bfs, args.simulate) {
+        (true, _) => Strategy::Bfs,
+        (false, Some(seed)) => Strategy::Simulate(seed),
+        (false, None) => Strategy::Dfs,
+    };
+    let timeout = match (args.timeout, strategy) {
+        (Some(s), _) => Some(Duration::from_secs(s)),
+        (None, Strategy::Simulate(_)) => Some(Duration::from_secs(60)),
+        (None, _) => None,
+    };
+    let options = CheckOptions {
+        strategy,
+        threads: args.threads.max(1),
+        symmetry: !args.no_symmetry,
+        timeout,
+        max_depth: args.max_depth,
+        stop: if args.first {
+            StopWhen::FirstViolation
+        } else {
+            StopWhen::Exhausted
+        },
+        progress: !args.quiet,
+        shortest: true,
+    };
+    let search = match strategy {
+        Strategy::Bfs => "BFS".to_string(),
+        Strategy::Dfs if options.symmetry => "DFS with symmetry reduction".into(),
+        Strategy::Dfs => "DFS".into(),
+        Strategy::Simulate(seed) => format!("simulation from seed {seed}"),
+    };
+    println!(
+        "raftlab check raft: {}; {search}, {} thread{}",
+        model.describe(),
+        options.threads,
+        if options.threads == 1 { "" } else { "s" }
+    );
+    let model = model.into_model();
+    let report = runner::check(model.clone(), &options);
+    println!("{}\n", report.summary());
+    print!("{}", report.table());
+    print!("{}", report.traces(&model));
+    if report.violations().next().is_some() {
+        ExitCode::from(1)
+    } else if report.exhaustive && report.unreached().next().is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Options of `raftlab explore raft`.
+#[derive(Args, Debug, Clone)]
+pub struct ExploreRaftArgs {
+    #[command(flatten)]
+    bounds: RaftBoundsArgs,
+    /// The port to serve on (on localhost).
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+}
+
+/// Runs `raftlab explore raft`: serves stateright's Explorer on localhost until killed.
+pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
+    let model = match args.bounds.model() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("raftlab explore raft: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let address = format!("127.0.0.1:{}", args.port);
+    // The Explorer panics if it cannot bind; say why instead.
+    if let Err(e) = TcpListener::bind(&address) {
+        eprintln!("raftlab explore raft: cannot listen on {address}: {e}");
+        return ExitCode::from(3);
+    }
+    println!(
+        "raftlab explore raft: {}\nExplorer on http://{address}/ (Ctrl-C to stop)",
+        model.describe()
+    );
+    let _ = model.into_model().checker().serve(address);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,560 @@
+//! A cluster of protocol nodes as a stateright [`Model`]: the network, timers,
+//! crashes and restarts, shared by every model of raftlab.
+//!
+//! A [`ClusterState`] holds, for each server, a [`Slot`] (the node's value and the
+//! timers it has set, or `Down` after a crash), what it has persisted (its
+//! [`Node::Durable`] state, which survives a crash), the messages in flight (a
+//! [`Network`] multiset), the number of crashes so far, and the protocol's ghost
+//! history ([`Protocol::Ghost`]) that the properties read.
+//!
+//! The [`Action`]s of a state are every way the world can go on:
+//! - [`Action::Deliver`] any message in flight to its receiver (which must be up), in
+//!   any order;
+//! - [`Action::Drop`] any message in flight, and [`Action::Duplicate`] one (when the
+//!   bounds allow);
+//! - [`Action::Fire`] any timer that an up node has set (timers fire once; the node
+//!   sets them again if it wants);
+//! - [`Action::Crash`] an up node (its value and timers are lost, its durable state is
+//!   kept) and [`Action::Restart`] a down one from what it persisted;
+//! - [`Action::Input`] a local input the protocol offers (a client command, a service
+//!   snapshot), see [`Protocol::inputs`].
+//!
+//! Every transition calls the node's own code ([`Node::on_message`],
+//! [`Node::on_timer`], [`Protocol::on_input`], [`Protocol::boot`]); the cluster only
+//! carries out the effects the node asks for through its [`Io`]: sends, timers, writes
+//! to its durable state, and events for the ghost history.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use stateright::{Model, Property};
+
+use crate::NodeId;
+use crate::network::{Envelope, Network};
+use crate::symmetry::{Renumber, Symmetric};
+
+/// A protocol node the cluster can drive: a plain value whose handlers carry out the
+/// node's effects through an [`Io`].
+pub trait Node: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static {
+    /// A message between nodes.
+    type Msg: Clone + Debug + Eq + Ord + Hash + Send + Sync + Renumber + 'static;
+    /// A timer the node can set. Timers must not name nodes (they are not renamed).
+    type Timer: Copy + Debug + Eq + Ord + Hash + Send + Sync + 'static;
+    /// What the node keeps across a crash.
+    type Durable: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static;
+    /// Something the node reports for the ghost history (an apply, a snapshot...).
+    type Event: Clone + Debug;
+
+    /// Handles a message from `from`.
+    fn on_message(&mut self, from: NodeId, msg: Self::Msg, io: &mut Io<'_, Self>);
+
+    /// Handles a timer that fired.
+    fn on_timer(&mut self, timer: Self::Timer, io: &mut Io<'_, Self>);
+}
+
+/// What a node step can do to the world: write its durable state, send, set and
+/// cancel timers, and report events.
+pub struct Io<'a, N: Node> {
+    me: NodeId,
+    durable: &'a mut N::Durable,
+    timers: &'a mut Vec<N::Timer>,
+    sends: Vec<(NodeId, N::Msg)>,
+    events: Vec<N::Event>,
+}
+
+impl<'a, N: Node> Io<'a, N> {
+    /// The node this step runs on.
+    pub fn me(&self) -> NodeId {
+        self.me
+    }
+
+    /// The node's durable state, to write to (a write is durable at once).
+    pub fn durable(&mut self) -> &mut N::Durable {
+        self.durable
+    }
+
+    /// The node's durable state, to read.
+    pub fn durable_ref(&self) -> &N::Durable {
+        self.durable
+    }
+
+    /// Sends `msg` to `to`.
+    pub fn send(&mut self, to: NodeId, msg: N::Msg) {
+        self.sends.push((to, msg));
+    }
+
+    /// Sets (or re-sets) a timer.
+    pub fn set_timer(&mut self, timer: N::Timer) {
+        if let Err(k) = self.timers.binary_search(&timer) {
+            self.timers.insert(k, timer);
+        }
+    }
+
+    /// Cancels a timer if it is set.
+    pub fn cancel_timer(&mut self, timer: N::Timer) {
+        if let Ok(k) = self.timers.binary_search(&timer) {
+            self.timers.remove(k);
+        }
+    }
+
+    /// Reports an event to the ghost history.
+    pub fn event(&mut self, event: N::Event) {
+        self.events.push(event);
+    }
+}
+
+/// One server of the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Slot<N: Node> {
+    /// Running.
+    Up {
+        /// The node's value.
+        node: N,
+        /// The timers it has set, sorted.
+        timers: Vec<N::Timer>,
+    },
+    /// Crashed: only its durable state remains.
+    Down,
+}
+
+impl<N: Node> Slot<N> {
+    /// The node, if it is up.
+    pub fn node(&self) -> Option<&N> {
+        match self {
+            Slot::Up { node, .. } => Some(node),
+            Slot::Down => None,
+        }
+    }
+}
+
+/// The state of a cluster model.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClusterState<N: Node, G> {
+    /// Each server, by id.
+    pub slots: Vec<Slot<N>>,
+    /// What each server has persisted, by id.
+    pub durable: Vec<N::Durable>,
+    /// The messages in flight.
+    pub network: Network<N::Msg>,
+    /// How many crashes happened so far.
+    pub crashes: u32,
+    /// The protocol's ghost history, for the properties.
+    pub ghost: G,
+}
+
+impl<N: Node, G> ClusterState<N, G> {
+    /// The up nodes with their ids.
+    pub fn up(&self) -> impl Iterator<Item = (NodeId, &N)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.node().map(|n| (i, n)))
+    }
+}
+
+/// A way the world goes on from a state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Action<N: Node, I> {
+    /// Deliver one copy of this message to its receiver.
+    Deliver(Envelope<N::Msg>),
+    /// Lose one copy of this message.
+    Drop(Envelope<N::Msg>),
+    /// Put one more copy of this message in flight.
+    Duplicate(Envelope<N::Msg>),
+    /// Fire a timer that the node has set.
+    Fire(NodeId, N::Timer),
+    /// Crash a node.
+    Crash(NodeId),
+    /// Restart a crashed node from what it persisted.
+    Restart(NodeId),
+    /// A local input to a node (from its client or its service).
+    Input(NodeId, I),
+}
+
+/// The bounds every cluster model has; each protocol adds its own (terms, log length)
+/// in [`Protocol::within_bounds`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// The number of servers.
+    pub servers: usize,
+    /// The most messages in flight (copies counted); states with more are not
+    /// explored.
+    pub max_in_flight: usize,
+    /// The most crashes in one run.
+    pub max_crashes: u32,
+    /// Whether the network may lose messages.
+    pub drops: bool,
+    /// Whether the network may duplicate messages.
+    pub duplicates: bool,
+}
+
+/// What one step did to one node, for [`Protocol::observe`].
+pub struct Observed<'a, N: Node> {
+    /// The node.
+    pub id: NodeId,
+    /// Its value before the step (`None` if it was down).
+    pub before: Option<&'a N>,
+    /// Its value after the step (`None` if it is down).
+    pub after: Option<&'a N>,
+    /// Whether this step restarted the node.
+    pub restarted: bool,
+    /// Its durable state after the step.
+    pub durable: &'a N::Durable,
+    /// The events it reported, in order.
+    pub events: &'a [N::Event],
+}
+
+/// A protocol to model-check on a cluster: how to boot its nodes, which local inputs
+/// they take, what the ghost history records, which states are in bounds, and which
+/// properties must hold.
+pub trait Protocol: Clone + Send + Sync + 'static {
+    /// The node.
+    type Node: Node;
+    /// A local input (a client command, a service snapshot).
+    type Input: Clone + Debug + Eq + Hash + Send + Sync + 'static;
+    /// The ghost history the properties read. It is part of the state, so keep it
+    /// small.
+    type Ghost: Clone + Debug + Eq + Hash + Send + Sync + Renumber + 'static;
+
+    /// The cluster-wide bounds.
+    fn bounds(&self) -> &Bounds;
+
+    /// The durable state of a server that never ran.
+    fn fresh_durable(&self, id: NodeId) -> <Self::Node as Node>::Durable;
+
+    /// The ghost history at the start.
+    fn fresh_ghost(&self) -> Self::Ghost;
+
+    /// Boots node `id` from `io`'s durable state (fresh at the start, what it persisted
+    /// on a restart). `None` (with an event saying why) if it cannot boot.
+    fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, Self::Node>) -> Option<Self::Node>;
+
+    /// The local inputs node `id` (up) takes in `state`, in a deterministic order.
+    fn inputs(
+        &self,
+        state: &ClusterState<Self::Node, Self::Ghost>,
+        id: NodeId,
+        node: &Self::Node,
+        out: &mut Vec<Self::Input>,
+    );
+
+    /// Gives a local input to a node.
+    fn on_input(&self, node: &mut Self::Node, input: Self::Input, io: &mut Io<'_, Self::Node>);
+
+    /// Records what a step did in the ghost history.
+    fn observe(&self, ghost: &mut Self::Ghost, step: &Observed<'_, Self::Node>);
+
+    /// Whether a state is inside the protocol's own bounds (for example terms and log
+    /// lengths). States outside are neither checked nor explored.
+    fn within_bounds(&self, state: &ClusterState<Self::Node, Self::Ghost>) -> bool;
+
+    /// The properties to check.
+    fn properties(&self) -> Vec<Property<ClusterModel<Self>>>;
+
+    /// A one-line description of a message ("AppendEntries T2 prev 1/1 +1 commit 1").
+    fn describe_msg(&self, msg: &<Self::Node as Node>::Msg) -> String;
+
+    /// A one-line description of a local input.
+    fn describe_input(&self, input: &Self::Input) -> String;
+
+    /// A one-line description of an up node (term, role, log...).
+    fn describe_node(&self, node: &Self::Node) -> String;
+
+    /// A one-line description of what a down node has persisted.
+    fn describe_durable(&self, durable: &<Self::Node as Node>::Durable) -> String;
+
+    /// The name of a timer in a trace ("election timer").
+    fn describe_timer(&self, timer: &<Self::Node as Node>::Timer) -> String {
+        format!("{timer:?} timer")
+    }
+}
+
+/// The stateright model of a [`Protocol`] on a cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterModel<P> {
+    /// The protocol and its bounds.
+    pub protocol: P,
+}
+
+/// The state of a [`ClusterModel`].
+pub type StateOf<P> = ClusterState<<P as Protocol>::Node, <P as Protocol>::Ghost>;
+/// The action of a [`ClusterModel`].
+pub type ActionOf<P> = Action<<P as Protocol>::Node, <P as Protocol>::Input>;
+
+impl<P: Protocol> ClusterModel<P> {
+    /// The model of `protocol`.
+    pub fn new(protocol: P) -> Self {
+        ClusterModel { protocol }
+    }
+
+    /// Runs one step on node `id` (which must be up): `f` gets the node and its I/O;
+    /// the cluster then carries out the sends and tells the ghost history.
+    fn step(
+        &self,
+        state: &mut StateOf<P>,
+        id: NodeId,
+        f: impl FnOnce(&mut P::Node, &mut Io<'_, P::Node>),
+    ) -> bool {
+        let Some(Slot::Up { node, timers }) = state.slots.get_mut(id) else {
+            return false;
+        };
+        let before = node.clone();
+        let mut io = Io {
+            me: id,
+            durable: &mut state.durable[id],
+            timers,
+            sends: Vec::new(),
+            events: Vec::new(),
+        };
+        f(node, &mut io);
+        let Io { sends, events, .. } = io;
+        for (to, msg) in sends {
+            state.network.send(Envelope { from: id, to, msg });
+        }
+        self.protocol.observe(
+            &mut state.ghost,
+            &Observed {
+                id,
+                before: Some(&before),
+                after: Some(node),
+                restarted: false,
+                durable: &state.durable[id],
+                events: &events,
+            },
+        );
+        true
+    }
+
+    /// Boots node `id` (fresh or restarted) into `state`.
+    fn boot(&self, state: &mut StateOf<P>, id: NodeId, restart: bool) {
+        let mut timers = Vec::new();
+        let mut io = Io {
+            me: id,
+            durable: &mut state.durable[id],
+            timers: &mut timers,
+            sends: Vec::new(),
+            events: Vec::new(),
+        };
+        let node = self.protocol.boot(id, restart, &mut io);
+        let Io { sends, events, .. } = io;
+        for (to, msg) in sends {
+            state.network.send(Envelope { from: id, to, msg });
+        }
+        self.protocol.observe(
+            &mut state.ghost,
+            &Observed {
+                id,
+                before: None,
+                after: node.as_ref(),
+                restarted: restart,
+                durable: &state.durable[id],
+                events: &events,
+            },
+        );
+        state.slots[id] = match node {
+            Some(node) => Slot::Up { node, timers },
+            None => Slot::Down,
+        };
+    }
+
+    /// A one-line description of an action, as traces print it.
+    pub fn describe_action(&self, action: &ActionOf<P>) -> String {
+        let p = &self.protocol;
+        match action {
+            Action::Deliver(e) => format!("S{} -> S{} {}", e.from, e.to, p.describe_msg(&e.msg)),
+            Action::Drop(e) => format!("drop S{} -> S{} {}", e.from, e.to, p.describe_msg(&e.msg)),
+            Action::Duplicate(e) => format!(
+                "duplicate S{} -> S{} {}",
+                e.from,
+                e.to,
+                p.describe_msg(&e.msg)
+            ),
+            Action::Fire(id, t) => format!("fire {} S{id}", p.describe_timer(t)),
+            Action::Crash(id) => format!("crash S{id}"),
+            Action::Restart(id) => format!("restart S{id}"),
+            Action::Input(id, i) => format!("{} S{id}", p.describe_input(i)),
+        }
+    }
+
+    /// One line per server describing it in `state`.
+    pub fn describe_servers(&self, state: &StateOf<P>) -> Vec<String> {
+        state
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(id, slot)| match slot {
+                Slot::Up { node, .. } => format!("S{id} {}", self.protocol.describe_node(node)),
+                Slot::Down => format!(
+                    "S{id} DOWN, persisted {}",
+                    self.protocol.describe_durable(&state.durable[id])
+                ),
+            })
+            .collect()
+    }
+}
+
+impl<P: Protocol> Model for ClusterModel<P> {
+    type State = StateOf<P>;
+    type Action = ActionOf<P>;
+
+    fn init_states(&self) -> Vec<Self::State> {
+        let n = self.protocol.bounds().servers;
+        let mut state = ClusterState {
+            slots: vec![Slot::Down; n],
+            durable: (0..n).map(|i| self.protocol.fresh_durable(i)).collect(),
+            network: Network::new(),
+            crashes: 0,
+            ghost: self.protocol.fresh_ghost(),
+        };
+        for id in 0..n {
+            self.boot(&mut state, id, false);
+        }
+        vec![state]
+    }
+
+    fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        let bounds = self.protocol.bounds();
+        for (e, _) in state.network.iter() {
+            if matches!(state.slots.get(e.to), Some(Slot::Up { .. })) {
+                actions.push(Action::Deliver(e.clone()));
+            }
+        }
+        if bounds.drops {
+            for (e, _) in state.network.iter() {
+                actions.push(Action::Drop(e.clone()));
+            }
+        }
+        if bounds.duplicates && state.network.len() < bounds.max_in_flight {
+            for (e, _) in state.network.iter() {
+                actions.push(Action::Duplicate(e.clone()));
+            }
+        }
+        for (id, slot) in state.slots.iter().enumerate() {
+            if let Slot::Up { timers, .. } = slot {
+                for &t in timers {
+                    actions.push(Action::Fire(id, t));
+                }
+            }
+        }
+        let mut inputs = Vec::new();
+        for (id, node) in state.up() {
+            self.protocol.inputs(state, id, node, &mut inputs);
+            actions.extend(inputs.drain(..).map(|i| Action::Input(id, i)));
+        }
+        for (id, slot) in state.slots.iter().enumerate() {
+            match slot {
+                Slot::Up { .. } if state.crashes < bounds.max_crashes => {
+                    actions.push(Action::Crash(id))
+                }
+                Slot::Down => actions.push(Action::Restart(id)),
+                Slot::Up { .. } => {}
+            }
+        }
+    }
+
+    fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
+        let mut state = last.clone();
+        match action {
+            Action::Deliver(e) => {
+                if !state.network.take(&e) {
+                    return None;
+                }
+                let Envelope { from, to, msg } = e;
+                if !self.step(&mut state, to, |n, io| n.on_message(from, msg, io)) {
+                    return None;
+                }
+            }
+            Action::Drop(e) => {
+                if !state.network.take(&e) {
+                    return None;
+                }
+            }
+            Action::Duplicate(e) => {
+                if state.network.count(&e) == 0 {
+                    return None;
+                }
+                state.network.send(e);
+            }
+            Action::Fire(id, timer) => {
+                let fired = match state.slots.get_mut(id) {
+                    Some(Slot::Up { timers, .. }) => match timers.binary_search(&timer) {
+                        Ok(k) => {
+                            timers.remove(k);
+                            true
+                        }
+                        Err(_) => false,
+                    },
+                    _ => false,
+                };
+                if !fired || !self.step(&mut state, id, |n, io| n.on_timer(timer, io)) {
+                    return None;
+                }
+            }
+            Action::Crash(id) => {
+                let Some(Slot::Up { node, .. }) = state.slots.get(id) else {
+                    return None;
+                };
+                let before = node.clone();
+                state.slots[id] = Slot::Down;
+                state.crashes += 1;
+                self.protocol.observe(
+                    &mut state.ghost,
+                    &Observed {
+                        id,
+                        before: Some(&before),
+                        after: None,
+                        restarted: false,
+                        durable: &state.durable[id],
+                        events: &[],
+                    },
+                );
+            }
+            Action::Restart(id) => {
+                if !matches!(state.slots.get(id), Some(Slot::Down)) {
+                    return None;
+                }
+                self.boot(&mut state, id, true);
+            }
+            Action::Input(id, input) => {
+                let protocol = &self.protocol;
+                if !self.step(&mut state, id, |n, io| protocol.on_input(n, input, io)) {
+                    return None;
+                }
+            }
+        }
+        Some(state)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        self.protocol.properties()
+    }
+
+    fn within_boundary(&self, state: &Self::State) -> bool {
+        state.network.len() <= self.protocol.bounds().max_in_flight
+            && self.protocol.within_bounds(state)
+    }
+
+    fn format_action(&self, action: &Self::Action) -> String {
+        self.describe_action(action)
+    }
+
+    fn format_step(&self, last: &Self::State, action: Self::Action) -> Option<String> {
+        let next = self.next_state(last, action)?;
+        let mut out = self.describe_servers(&next).join("\n");
+        out.push_str(&format!("\nin flight: {}", next.network.len()));
+        for (e, n) in next.network.iter() {
+            let copies = if n > 1 {
+                format!(" (x{n})")
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "\n  S{} -> S{} {}{copies}",
+                e.from,
+                e.to,
+                self.protocol.describe_msg(&e.msg)
+            ));
+        }
+        Some(out)
+    }
+}

@@ -1,0 +1,112 @@
+//! Symmetry reduction over server ids.
+//!
+//! Servers of a cluster are interchangeable: a state and the same state with the
+//! servers' ids permuted (every id renamed, in every node, message and ghost record)
+//! behave alike, and satisfy the same properties (which never single out an id). The
+//! DFS checker keeps one representative per class: [`ClusterState::representative`]
+//! sorts the servers by a key that does not mention ids ([`Symmetric::symmetry_key`])
+//! and renames them in that order. Servers with equal keys keep their relative order,
+//! so the representative is not always the smallest of its class; that costs some
+//! reduction, never soundness (a representative is always a renaming of the state).
+
+use stateright::Representative;
+
+use crate::NodeId;
+use crate::cluster::{ClusterState, Node, Slot};
+use crate::network::Envelope;
+
+/// A value that can be renamed under a permutation of server ids.
+pub trait Renumber {
+    /// The same value with every server id `i` replaced by `map[i]`.
+    fn renumber(&self, map: &[NodeId]) -> Self;
+}
+
+/// A per-server value that can also say what it is without naming ids.
+pub trait Symmetric: Renumber {
+    /// Appends a description of the value that does not depend on server ids (and
+    /// that distinguishes as many values as is cheap). Servers are ordered by it.
+    fn symmetry_key(&self, key: &mut Vec<u64>);
+}
+
+impl<M: Renumber> Renumber for Envelope<M> {
+    fn renumber(&self, map: &[NodeId]) -> Self {
+        Envelope {
+            from: rename(map, self.from),
+            to: rename(map, self.to),
+            msg: self.msg.renumber(map),
+        }
+    }
+}
+
+/// `map[id]`, or `id` itself if it is outside the map.
+pub fn rename(map: &[NodeId], id: NodeId) -> NodeId {
+    map.get(id).copied().unwrap_or(id)
+}
+
+impl<N: Node> Slot<N> {
+    fn symmetry_key(&self, key: &mut Vec<u64>) {
+        match self {
+            Slot::Up { node, timers } => {
+                key.push(1);
+                node.symmetry_key(key);
+                key.push(timers.len() as u64);
+            }
+            Slot::Down => key.push(0),
+        }
+    }
+}
+
+impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
+    /// The permutation that orders the servers by their keys: `map[old] = new`.
+    pub fn canonical_map(&self) -> Vec<NodeId> {
+        let mut keyed: Vec<(Vec<u64>, NodeId)> = (0..self.slots.len())
+            .map(|id| {
+                let mut key = Vec::new();
+                self.slots[id].symmetry_key(&mut key);
+                self.durable[id].symmetry_key(&mut key);
+                (key, id)
+            })
+            .collect();
+        keyed.sort();
+        let mut map = vec![0; keyed.len()];
+        for (new, (_, old)) in keyed.into_iter().enumerate() {
+            map[old] = new;
+        }
+        map
+    }
+
+    /// The state with its servers renamed by `map` (`map[old] = new`).
+    pub fn renumbered(&self, map: &[NodeId]) -> Self {
+        let n = self.slots.len();
+        let mut slots = vec![Slot::Down; n];
+        let mut durable = self.durable.clone();
+        for old in 0..n {
+            let new = map[old];
+            slots[new] = match &self.slots[old] {
+                Slot::Up { node, timers } => Slot::Up {
+                    node: node.renumber(map),
+                    timers: timers.clone(),
+                },
+                Slot::Down => Slot::Down,
+            };
+            durable[new] = self.durable[old].renumber(map);
+        }
+        ClusterState {
+            slots,
+            durable,
+            network: self.network.map(|e| e.renumber(map)),
+            crashes: self.crashes,
+            ghost: self.ghost.renumber(map),
+        }
+    }
+}
+
+impl<N: Node, G: Renumber + Clone> Representative for ClusterState<N, G> {
+    fn representative(&self) -> Self {
+        let map = self.canonical_map();
+        if map.iter().enumerate().all(|(i, &m)| i == m) {
+            return self.clone();
+        }
+        self.renumbered(&map)
+    }
+}
