@@ -2,8 +2,10 @@
 
 mod check_cmd;
 mod dslogs_cmd;
+mod history_report;
 mod sim_cmd;
 mod sim_kv_cmd;
+mod sim_shardkv_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -52,6 +54,9 @@ enum SimSystem {
     Raft(sim_cmd::SimRaftArgs),
     /// The Lab 4 key/value service under a random workload; checks linearizability.
     Kv(sim_kv_cmd::SimKvArgs),
+    /// The Lab 5 sharded key/value service under joins, leaves and faults; checks
+    /// linearizability.
+    Shardkv(sim_shardkv_cmd::SimShardKvArgs),
 }
 
 #[derive(Subcommand)]
@@ -82,6 +87,9 @@ fn main() -> ExitCode {
         Command::Explore {
             system: ExploreSystem::Raft(args),
         } => check_cmd::run_explore(args),
+        Command::Sim {
+            system: SimSystem::Shardkv(args),
+        } => sim_shardkv_cmd::run_shardkv(args),
         Command::Dslogs(args) => dslogs_cmd::run(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);

@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use raftlab::harness::kv::chaos::{KvChaosOptions, KvChaosRun};
-use raftlab_checker::html::{self, HtmlOptions};
-use raftlab_checker::kv::{KvModel, KvOperation};
-use raftlab_checker::{CheckOptions, Verdict, check};
 
+use crate::history_report;
 use crate::sim_cmd::{clock_seed, progress_bar};
 
 /// Options of `raftlab sim kv`.
@@ -86,28 +84,12 @@ pub fn run_kv(args: SimKvArgs) -> ExitCode {
     let (progress, counts, history) = run.finish();
     let sim_time = started.elapsed();
     let ops = history.ops();
-    let check_started = Instant::now();
-    let budget = Duration::from_secs_f64(args.check_timeout.max(0.0));
-    let result = match check(
-        &KvModel,
-        &ops,
-        &CheckOptions::verbose().with_timeout(budget),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("the recorded history is malformed: {e}");
-            return ExitCode::from(3);
-        }
+    let checked = match history_report::check_kv(&ops, args.check_timeout) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
-    let check_time = check_started.elapsed();
-
     let secs = progress.virtual_time.as_secs_f64();
-    println!(
-        "  operations     {} ({:.0}/virtual s)",
-        ops.len(),
-        ops.len() as f64 / secs.max(1e-9)
-    );
-    println!("  latency        {}", latency_summary(&ops));
+    history_report::print_ops(&ops, secs);
     println!(
         "  RPCs           {} ({:.1} per operation)",
         progress.rpcs,
@@ -126,59 +108,31 @@ pub fn run_kv(args: SimKvArgs) -> ExitCode {
     println!(
         "  time           {secs:.1} virtual s; simulated in {:.2} s, checked in {:.2} s",
         sim_time.as_secs_f64(),
-        check_time.as_secs_f64()
+        checked.time.as_secs_f64()
     );
-    println!("  verdict        {}", result.verdict);
+    println!("  verdict        {}", checked.result.verdict);
     println!("  seed           {seed}");
-    if let Some(path) = &args.html {
-        let page = html::render(
-            &KvModel,
-            &ops,
-            &result,
-            &HtmlOptions {
-                title: format!("raftlab sim kv, seed {seed}"),
-                annotations: Vec::new(),
-            },
-        );
-        match std::fs::write(path, page) {
-            Ok(()) => println!("  history view   {}", path.display()),
-            Err(e) => {
-                eprintln!("cannot write {}: {e}", path.display());
-                return ExitCode::from(3);
-            }
-        }
+    let title = format!("raftlab sim kv, seed {seed}");
+    if let Err(code) = history_report::write_html(args.html.as_deref(), &ops, &checked, title) {
+        return code;
     }
-    match result.verdict {
-        Verdict::Ok => ExitCode::SUCCESS,
-        Verdict::Illegal => {
-            eprintln!(
-                "the history is NOT linearizable; replay: cargo run --release -- sim kv --seed {seed} ..."
-            );
-            ExitCode::from(1)
-        }
-        Verdict::Unknown => ExitCode::from(2),
-    }
+    history_report::exit_code(checked.result.verdict, &replay_command(&args, seed))
 }
 
-/// Latency percentiles of the operations, in virtual milliseconds.
-fn latency_summary(ops: &[KvOperation]) -> String {
-    let mut lat: Vec<i64> = ops
-        .iter()
-        .filter_map(|o| o.ret.map(|r| r - o.call))
-        .collect();
-    if lat.is_empty() {
-        return "no operations".into();
+/// The command that replays this run.
+fn replay_command(args: &SimKvArgs, seed: u64) -> String {
+    let mut cmd = format!(
+        "cargo run --release -- sim kv --seed {seed} --servers {} --clients {} --keys {} --seconds {} --maxraftstate {}",
+        args.servers, args.clients, args.keys, args.seconds, args.maxraftstate
+    );
+    for (on, flag) in [
+        (args.unreliable, " --unreliable"),
+        (args.crashes, " --crashes"),
+        (args.partitions, " --partitions"),
+    ] {
+        if on {
+            cmd.push_str(flag);
+        }
     }
-    lat.sort_unstable();
-    let pct = |p: f64| {
-        let i = ((lat.len() - 1) as f64 * p).round() as usize;
-        lat[i] as f64 / 1000.0
-    };
-    format!(
-        "p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (virtual)",
-        pct(0.5),
-        pct(0.9),
-        pct(0.99),
-        pct(1.0)
-    )
+    cmd
 }

@@ -41,6 +41,12 @@ use crate::raft::{self, Apply, Index, NodeId, Output, Raft, RaftError, Term, Tim
 use crate::rsm::clerk::{ClerkOutput, ClerkTiming};
 use crate::rsm::{ClientId, Reply, Request};
 
+macro_rules! event {
+    ($topic:literal, $me:expr, $($arg:tt)+) => {
+        tracing::debug!(target: "raftlab", topic = $topic, node = $me as u64, $($arg)+)
+    };
+}
+
 /// How often the leader polls the controller and retries shard transfers.
 pub const TICK: TimeRange = TimeRange::millis(100, 100);
 
@@ -112,6 +118,11 @@ pub enum GroupCmd {
         /// The shard.
         shard: usize,
     },
+    /// Nothing: a new leader's first entry, so that entries of earlier terms commit
+    /// (Raft commits only by counting entries of the current term) even when no clerk
+    /// sends anything, as when every request is turned away while the group waits for
+    /// a shard.
+    Noop,
 }
 
 /// A request from one group's leader to another group's server.
@@ -264,6 +275,21 @@ impl GroupState {
 
     fn settled(&self) -> bool {
         self.shards.iter().all(ShardState::settled)
+    }
+
+    /// One letter per shard: `-` not ours, `S` serving, `P` pulling, `B` kept for the
+    /// new owner, `G` serving while the old copy is deleted.
+    fn describe_shards(&self) -> String {
+        self.shards
+            .iter()
+            .map(|s| match s {
+                ShardState::NotOwned => '-',
+                ShardState::Serving(_) => 'S',
+                ShardState::Pulling => 'P',
+                ShardState::BePulled(_) => 'B',
+                ShardState::Gcing(_) => 'G',
+            })
+            .collect()
     }
 
     fn encode(&self) -> Vec<u8> {
@@ -435,6 +461,7 @@ impl GroupServer {
                     after: TICK,
                 });
                 if self.raft.is_leader() {
+                    self.commit_earlier_terms(&mut out);
                     self.poll_config(&mut out);
                     self.send_transfers(&mut out);
                 }
@@ -445,6 +472,23 @@ impl GroupServer {
             }
         }
         out
+    }
+
+    /// A leader whose log ends with an entry of an earlier term proposes a
+    /// [`GroupCmd::Noop`], so that those entries commit and get applied. Without it, a
+    /// group restarted in the middle of a shard move can stay at the configuration its
+    /// snapshot holds: it waits for a shard's new owner, which waits for it.
+    fn commit_earlier_terms(&mut self, out: &mut Vec<GroupOutput>) {
+        let log = self.raft.log();
+        if log.last_index() > self.raft.commit_index() && log.last_term() < self.raft.term() {
+            event!(
+                "SHRD",
+                self.me,
+                "G{} leader proposes a no-op",
+                self.state.gid
+            );
+            self.propose(GroupCmd::Noop, out);
+        }
     }
 
     fn poll_config(&mut self, out: &mut Vec<GroupOutput>) {
@@ -487,6 +531,14 @@ impl GroupServer {
                 Transfer::Pull => GroupRpc::Pull { num, shard },
                 Transfer::Delete => GroupRpc::Delete { num, shard },
             };
+            event!(
+                "SHRD",
+                self.me,
+                "G{} #{} {:?} shard {shard} of config {num} from {to}",
+                self.state.gid,
+                self.next_tag,
+                kind
+            );
             out.push(GroupOutput::GroupCall {
                 to,
                 tag: self.next_tag,
@@ -503,6 +555,19 @@ impl GroupServer {
         };
         self.in_flight.remove(&shard);
         let current = num == self.state.current.num;
+        event!(
+            "SHRD",
+            self.me,
+            "G{} #{tag} {kind:?} shard {shard} of config {num}: {}",
+            self.state.gid,
+            match &reply {
+                None => "call failed",
+                Some(GroupRpcReply::Shard(_)) => "shard received",
+                Some(GroupRpcReply::Done) => "done",
+                Some(GroupRpcReply::NotReady) => "not ready",
+                Some(GroupRpcReply::WrongLeader) => "wrong leader",
+            }
+        );
         match (kind, reply) {
             (Transfer::Pull, Some(GroupRpcReply::Shard(contents))) => {
                 if current && matches!(self.state.shards[shard], ShardState::Pulling) {
@@ -522,7 +587,15 @@ impl GroupServer {
                 }
             }
             (_, Some(GroupRpcReply::NotReady)) => {}
-            _ => self.cursor[shard] = self.cursor[shard].wrapping_add(1),
+            _ => {
+                // A failed call or a follower: try the next server at once rather than
+                // at the next tick, so that a lost message costs a round trip, not a
+                // tick per server of the other group.
+                self.cursor[shard] = self.cursor[shard].wrapping_add(1);
+                if current && self.raft.is_leader() {
+                    self.send_transfers(&mut out);
+                }
+            }
         }
         out
     }
@@ -675,6 +748,7 @@ impl GroupServer {
                         }
                     }
                     GroupCmd::Config(config) => self.apply_config(config),
+                    GroupCmd::Noop => {}
                     GroupCmd::InstallShard {
                         num,
                         shard,
@@ -684,6 +758,12 @@ impl GroupServer {
                             && shard < NSHARDS
                             && matches!(self.state.shards[shard], ShardState::Pulling)
                         {
+                            event!(
+                                "SHRD",
+                                self.me,
+                                "G{} installs shard {shard} in config {num}",
+                                self.state.gid
+                            );
                             self.state.shards[shard] = ShardState::Gcing(contents);
                         }
                     }
@@ -692,6 +772,12 @@ impl GroupServer {
                             && shard < NSHARDS
                             && matches!(self.state.shards[shard], ShardState::BePulled(_))
                         {
+                            event!(
+                                "SHRD",
+                                self.me,
+                                "G{} deletes shard {shard} of config {num}",
+                                self.state.gid
+                            );
                             self.state.shards[shard] = ShardState::NotOwned;
                         }
                     }
@@ -701,6 +787,12 @@ impl GroupServer {
                             && let ShardState::Gcing(s) = &mut self.state.shards[shard]
                         {
                             let s = std::mem::take(s);
+                            event!(
+                                "SHRD",
+                                self.me,
+                                "G{} serves shard {shard} (old copy gone)",
+                                self.state.gid
+                            );
                             self.state.shards[shard] = ShardState::Serving(s);
                         }
                     }
@@ -791,6 +883,14 @@ impl GroupServer {
         }
         self.state.previous = std::mem::replace(&mut self.state.current, config);
         self.cursor = [0; NSHARDS];
+        event!(
+            "CONF",
+            self.me,
+            "G{} enters config {}: {}",
+            gid,
+            self.state.current.num,
+            self.state.describe_shards()
+        );
     }
 
     fn maybe_snapshot(&mut self, out: &mut Vec<GroupOutput>) {

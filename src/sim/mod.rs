@@ -37,6 +37,12 @@ use exec::Executor;
 
 use crate::raft::TimeRange;
 
+/// The longest one [`Sim::run`] may take in virtual time: go test's default timeout of
+/// ten minutes. A run that is still going then is stuck (a liveness failure, or a test
+/// waiting for something that never happens), and fails with its seed instead of
+/// running forever.
+pub const RUN_LIMIT: Duration = Duration::from_secs(600);
+
 /// The lab-specific part of a simulation: it reacts to network and timer events.
 pub trait World {
     /// Handles one event ([`Event::Net`] or [`Event::Timer`]; wake-ups of tasks are the
@@ -122,7 +128,8 @@ impl<W: World + 'static> Sim<W> {
 
     /// Runs the simulation until `main` finishes, and returns its result; then drops
     /// every other task (like the end of a Go test). Panics (with the virtual time) if
-    /// every task is waiting and no event is left.
+    /// every task is waiting and no event is left, or if `main` is still running after
+    /// [`RUN_LIMIT`] of virtual time.
     pub fn run<T: 'static>(&self, main: impl Future<Output = T> + 'static) -> T {
         /// Drops the tasks when the run ends, also when a check panics: tasks hold
         /// handles to the simulation, and a failed seed must not leak its world into the
@@ -135,14 +142,15 @@ impl<W: World + 'static> Sim<W> {
         }
         let _stop = StopTasks(&self.exec);
         let mut result = self.spawn(main);
-        self.drive(&mut result)
+        let deadline = self.now() + RUN_LIMIT;
+        self.drive(&mut result, Some(deadline))
     }
 
     /// Runs the simulation for `d` of virtual time, leaving every task in place (so
     /// that a driver can report progress between slices of a long run).
     pub fn advance(&self, d: Duration) {
         let mut done = self.spawn(self.sleep(d));
-        self.drive(&mut done);
+        self.drive(&mut done, None);
     }
 
     /// Drops every task.
@@ -150,12 +158,19 @@ impl<W: World + 'static> Sim<W> {
         self.exec.clear();
     }
 
-    fn drive<T>(&self, result: &mut Receiver<T>) -> T {
+    fn drive<T>(&self, result: &mut Receiver<T>, deadline: Option<Duration>) -> T {
         let _log = verbose::install(self.core.borrow().kernel.clock());
         loop {
             self.exec.run_ready();
             if let Some(v) = result.try_take() {
                 return v;
+            }
+            if deadline.is_some_and(|d| self.now() > d) {
+                self.exec.clear();
+                panic!(
+                    "still running after {} virtual seconds (go test's timeout): the system is stuck",
+                    RUN_LIMIT.as_secs()
+                );
             }
             let event = self.core.borrow_mut().kernel.pop();
             match event {
@@ -264,5 +279,50 @@ impl Timers {
         } else {
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Empty;
+
+    impl World for Empty {
+        fn on_event(&mut self, _: &mut Kernel, _: Event) {}
+    }
+
+    #[test]
+    fn a_run_that_never_ends_fails_at_the_run_limit() {
+        let sim = Sim::new(1, Empty);
+        let sim2 = sim.clone();
+        let stuck = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            sim.run(async move {
+                loop {
+                    sim2.sleep(Duration::from_secs(1)).await;
+                }
+            })
+        }));
+        let message = stuck.expect_err("the run should fail");
+        let text = message
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            text.contains("still running after 600 virtual seconds"),
+            "{text}"
+        );
+        assert!(sim.now() > RUN_LIMIT && sim.now() <= RUN_LIMIT + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_run_that_ends_returns_its_value() {
+        let sim = Sim::new(1, Empty);
+        let sim2 = sim.clone();
+        let v = sim.run(async move {
+            sim2.sleep(Duration::from_secs(599)).await;
+            7
+        });
+        assert_eq!(v, 7);
     }
 }

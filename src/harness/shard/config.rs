@@ -99,6 +99,11 @@ impl ShardKvConfig {
         self.sim.advance(d);
     }
 
+    /// Drops every task (the clerks' and the test's), leaving the world as it is.
+    pub fn stop_tasks(&self) {
+        self.sim.stop_tasks();
+    }
+
     /// Runs `main` to its end and stops every other task.
     pub fn run_to_end<T: 'static>(&self, main: impl Future<Output = T> + 'static) -> T {
         self.sim.run(main)
@@ -239,6 +244,16 @@ impl ShardKvConfig {
                 .flat_map(|g| &g.saved)
                 .map(|s| s.raft_state_size() + s.snapshot_size())
                 .sum()
+        })
+    }
+
+    /// The largest persisted Raft state and the largest snapshot of any group server.
+    pub fn largest_storage(&self) -> (usize, usize) {
+        self.sim.with(|_, w| {
+            let saved = w.groups.iter().flat_map(|g| &g.saved);
+            saved.fold((0, 0), |(r, s), p| {
+                (r.max(p.raft_state_size()), s.max(p.snapshot_size()))
+            })
         })
     }
 

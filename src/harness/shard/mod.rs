@@ -14,6 +14,7 @@ pub type CtrlerConfig = RsmConfig<Configs>;
 /// A shard controller clerk handle.
 pub type CtrlerCk = RsmClerk<Configs>;
 
+pub mod chaos;
 pub mod config;
 pub mod world;
 

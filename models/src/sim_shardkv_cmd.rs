@@ -1,0 +1,166 @@
+//! `raftlab sim shardkv`: the sharded key/value service (a controller and three
+//! replica groups) in the simulator under a random workload, joins, leaves, crashes
+//! and an unreliable network; the history is checked for linearizability.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use raftlab::harness::shard::chaos::{
+    FINISH_LIMIT, ShardChaosEnd, ShardChaosOptions, ShardChaosRun,
+};
+
+use crate::history_report;
+use crate::sim_cmd::{clock_seed, progress_bar};
+
+/// Options of `raftlab sim shardkv`.
+#[derive(Args, Debug, Clone)]
+pub struct SimShardKvArgs {
+    /// Servers in each of the three replica groups.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=9))]
+    pub servers: u64,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub clients: u64,
+    /// Keys the clients share ("0", "1", ...; keys "0".."9" fall in ten distinct shards).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keys: u64,
+    /// Virtual seconds of workload.
+    #[arg(long, default_value_t = 30)]
+    pub seconds: u64,
+    /// Seed of every random choice (default: drawn from the clock, and printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Snapshot when a group server's Raft state reaches this many bytes (-1: never).
+    #[arg(long, default_value_t = 1000, allow_hyphen_values = true)]
+    pub maxraftstate: i64,
+    /// Keep the configuration fixed (by default groups join and leave all along).
+    #[arg(long)]
+    pub no_reconfigure: bool,
+    /// Shut servers and whole groups down and restart them.
+    #[arg(long)]
+    pub crashes: bool,
+    /// Switch the network to unreliable for periods.
+    #[arg(long)]
+    pub unreliable: bool,
+    /// Time budget of the linearizability check, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub check_timeout: f64,
+    /// Write the history's HTML view here.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs `raftlab sim shardkv`: 0 if the history is linearizable, 1 if not, 2 if the
+/// check ran out of time.
+pub fn run_shardkv(args: SimShardKvArgs) -> ExitCode {
+    let seed = args.seed.unwrap_or_else(clock_seed);
+    let options = ShardChaosOptions {
+        seed,
+        servers: args.servers as usize,
+        clients: args.clients as usize,
+        keys: args.keys as usize,
+        duration: Duration::from_secs(args.seconds),
+        maxraftstate: args.maxraftstate,
+        reconfigure: !args.no_reconfigure,
+        crashes: args.crashes,
+        unreliable: args.unreliable,
+    };
+    println!(
+        "raftlab sim shardkv: 3 groups of {} servers, {} clients, {} keys, {} virtual seconds, seed {seed}",
+        args.servers, args.clients, args.keys, args.seconds
+    );
+    let started = Instant::now();
+    let bar = progress_bar(args.seconds, args.quiet);
+    let run = ShardChaosRun::start(options);
+    while !run.done() {
+        run.advance(Duration::from_secs(1));
+        let p = run.progress();
+        bar.set_position(p.virtual_time.as_secs());
+        bar.set_message(format!("{} ops, {} RPCs", p.ops, p.rpcs));
+    }
+    bar.finish_and_clear();
+    let replay = replay_command(&args, seed);
+    let ShardChaosEnd {
+        progress,
+        counts,
+        history,
+    } = match run.finish() {
+        Ok(end) => end,
+        Err(stalled) => {
+            eprintln!(
+                "LIVENESS FAILURE: with every server up and the network reliable, the clients did not finish within {} virtual s",
+                FINISH_LIMIT.as_secs()
+            );
+            eprintln!(
+                "  {} operations completed by {:.1} virtual s",
+                stalled.history.len(),
+                stalled.progress.virtual_time.as_secs_f64()
+            );
+            eprintln!("  seed:   {seed}");
+            eprintln!("  replay: {replay}");
+            eprintln!("  logs:   VERBOSE=1 {replay} | cargo run --release -- dslogs -c 3");
+            return ExitCode::from(1);
+        }
+    };
+    let sim_time = started.elapsed();
+    let ops = history.ops();
+    let checked = match history_report::check_kv(&ops, args.check_timeout) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let secs = progress.virtual_time.as_secs_f64();
+    history_report::print_ops(&ops, secs);
+    println!(
+        "  RPCs           {} ({:.1} per operation)",
+        progress.rpcs,
+        progress.rpcs as f64 / ops.len().max(1) as f64
+    );
+    println!("  bytes          {}", progress.bytes);
+    println!(
+        "  storage        largest Raft state {} B, largest snapshot {} B, all servers {} B",
+        progress.max_raft_state, progress.max_snapshot, progress.total_storage
+    );
+    println!(
+        "  chaos          {} joins, {} leaves, {} server crashes, {} group crashes, {} unreliable periods",
+        counts.joins,
+        counts.leaves,
+        counts.crashes,
+        counts.group_crashes,
+        counts.unreliable_periods
+    );
+    println!(
+        "  time           {secs:.1} virtual s; simulated in {:.2} s, checked in {:.2} s",
+        sim_time.as_secs_f64(),
+        checked.time.as_secs_f64()
+    );
+    println!("  verdict        {}", checked.result.verdict);
+    println!("  seed           {seed}");
+    let title = format!("raftlab sim shardkv, seed {seed}");
+    if let Err(code) = history_report::write_html(args.html.as_deref(), &ops, &checked, title) {
+        return code;
+    }
+    history_report::exit_code(checked.result.verdict, &replay)
+}
+
+/// The command that replays this run.
+fn replay_command(args: &SimShardKvArgs, seed: u64) -> String {
+    let mut cmd = format!(
+        "cargo run --release -- sim shardkv --seed {seed} --servers {} --clients {} --keys {} --seconds {} --maxraftstate {}",
+        args.servers, args.clients, args.keys, args.seconds, args.maxraftstate
+    );
+    for (on, flag) in [
+        (args.no_reconfigure, " --no-reconfigure"),
+        (args.crashes, " --crashes"),
+        (args.unreliable, " --unreliable"),
+    ] {
+        if on {
+            cmd.push_str(flag);
+        }
+    }
+    cmd
+}
