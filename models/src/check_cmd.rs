@@ -89,7 +89,8 @@ impl RaftBoundsArgs {
             on(!self.no_snapshots),
             on(!self.no_drops),
             on(self.duplicates),
-            self.bug.map_or("none".to_string(), |b| b.name().to_string())
+            self.bug
+                .map_or("none".to_string(), |b| b.name().to_string())
         )
     }
 }
