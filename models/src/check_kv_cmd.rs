@@ -57,6 +57,19 @@ pub struct KvBoundsArgs {
     /// The network never loses messages.
     #[arg(long)]
     pub no_drops: bool,
+    /// Clerks may time out while their call or its answer is still in flight (by
+    /// default a clerk times out only once its call or answer was lost, or the server
+    /// holds it without answering).
+    #[arg(long)]
+    pub impatient_clerks: bool,
+    /// Clients take turns: one starts an operation only while no other has one
+    /// running (by default their operations overlap freely).
+    #[arg(long)]
+    pub take_turns: bool,
+    /// The most times a leader's heartbeat timer fires in one term (no limit by
+    /// default).
+    #[arg(long)]
+    pub max_heartbeats: Option<u8>,
     /// The network may duplicate messages.
     #[arg(long)]
     pub duplicates: bool,
@@ -84,6 +97,9 @@ impl KvBoundsArgs {
             max_log: self.max_log,
             max_calls: self.max_calls,
             snapshots: self.snapshots,
+            patient_clerks: !self.impatient_clerks,
+            overlap: !self.take_turns,
+            max_heartbeats: self.max_heartbeats,
             bug: self.bug,
         };
         model.validate()?;
@@ -92,7 +108,7 @@ impl KvBoundsArgs {
 
     fn describe(&self) -> String {
         format!(
-            "{} servers, {} clients x {} ops on {} key{}, terms <= {}, logs <= {}, <= {} calls per clerk, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            "{} servers, {} clients x {} ops on {} key{}, terms <= {}, logs <= {}, <= {} calls per clerk, <= {} heartbeats per term, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, clerks {}{}, bug {}",
             self.servers,
             self.clients,
             self.ops,
@@ -101,11 +117,19 @@ impl KvBoundsArgs {
             self.max_term,
             self.max_log,
             self.max_calls,
+            self.max_heartbeats
+                .map_or("any".to_string(), |h| h.to_string()),
             self.max_in_flight,
             self.crashes,
             on(self.snapshots),
             on(!self.no_drops),
             on(self.duplicates),
+            if self.impatient_clerks {
+                "impatient"
+            } else {
+                "patient"
+            },
+            if self.take_turns { " taking turns" } else { "" },
             self.bug.map_or("none", KvBug::name)
         )
     }

@@ -250,6 +250,18 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     /// on a restart). `None` (with an event saying why) if it cannot boot.
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, Self::Node>) -> Option<Self::Node>;
 
+    /// Whether timer `timer` of node `id` (up, with the timer set) may fire in `state`.
+    /// By default every set timer may fire at any moment; a protocol narrows this only
+    /// as a stated bound (a clerk that times out only once its call was lost, say).
+    fn may_fire(
+        &self,
+        _state: &ClusterState<Self::Node, Self::Ghost>,
+        _id: NodeId,
+        _timer: &<Self::Node as Node>::Timer,
+    ) -> bool {
+        true
+    }
+
     /// The local inputs node `id` (up) takes in `state`, in a deterministic order.
     fn inputs(
         &self,
@@ -465,7 +477,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
         for (id, slot) in state.slots.iter().enumerate() {
             if let Slot::Up { timers, .. } = slot {
                 for &t in timers {
-                    actions.push(Action::Fire(id, t));
+                    if self.protocol.may_fire(state, id, &t) {
+                        actions.push(Action::Fire(id, t));
+                    }
                 }
             }
         }

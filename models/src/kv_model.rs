@@ -82,6 +82,9 @@ pub enum KvNode {
         server: KvServer,
         /// Whether this incarnation was restarted from storage after a crash.
         restarted: bool,
+        /// How many times its heartbeat timer fired in its current term (for
+        /// [`KvModel::max_heartbeats`]).
+        heartbeats: u8,
     },
     /// A client.
     Client(KvClient),
@@ -262,6 +265,20 @@ pub struct KvModel {
     pub max_calls: u64,
     /// Whether servers snapshot (after every apply: `max_raft_state` of one byte).
     pub snapshots: bool,
+    /// Whether a clerk's timer fires only when its current call is not in flight and
+    /// not answered in flight (it was lost, or a server holds it without answering),
+    /// as labrpc's `Call` fails only when the request or the reply is lost. Off, a
+    /// clerk may also time out while its call or answer is still on its way.
+    pub patient_clerks: bool,
+    /// Whether clients' operations may overlap in time. Off, a client starts an
+    /// operation only while no other client has one running (clients take turns, in
+    /// any order), which still checks that each operation sees the ones before it.
+    pub overlap: bool,
+    /// The most times a leader's heartbeat timer fires in one term (`None`: no
+    /// limit). A leader also sends AppendEntries when it takes a request and when a
+    /// reply asks for more, so with 0 replication still works; only a lost
+    /// AppendEntries is then never sent again.
+    pub max_heartbeats: Option<u8>,
     /// The deliberate bug every server carries, if any.
     pub bug: Option<KvBug>,
 }
@@ -290,6 +307,9 @@ impl Default for KvModel {
             max_log: 2,
             max_calls: 3,
             snapshots: false,
+            patient_clerks: true,
+            overlap: true,
+            max_heartbeats: None,
             bug: None,
         }
     }
@@ -481,6 +501,40 @@ impl Node for KvNode {
     const SYMMETRIC: bool = false;
 
     fn on_message(&mut self, from: NodeId, msg: KvMsg, io: &mut Io<'_, Self>) {
+        let term = self.term();
+        self.on_message_inner(from, msg, io);
+        self.count_term(term);
+    }
+
+    fn on_timer(&mut self, timer: KvTimer, io: &mut Io<'_, Self>) {
+        let term = self.term();
+        if timer == KvTimer::Heartbeat
+            && let KvNode::Server { heartbeats, .. } = self
+        {
+            *heartbeats = heartbeats.saturating_add(1);
+        }
+        self.on_timer_inner(timer, io);
+        self.count_term(term);
+    }
+}
+
+impl KvNode {
+    /// The server's current term (0 for a client).
+    fn term(&self) -> Term {
+        self.server().map_or(0, |s| s.raft().term())
+    }
+
+    /// Starts counting heartbeats again if the term changed from `before`.
+    fn count_term(&mut self, before: Term) {
+        let term = self.term();
+        if let KvNode::Server { heartbeats, .. } = self
+            && term != before
+        {
+            *heartbeats = 0;
+        }
+    }
+
+    fn on_message_inner(&mut self, from: NodeId, msg: KvMsg, io: &mut Io<'_, Self>) {
         match (self, msg) {
             (KvNode::Server { server, .. }, KvMsg::RaftRequest(r)) => {
                 carry_out_server(server.raft_request(from, r), io)
@@ -504,7 +558,7 @@ impl Node for KvNode {
         }
     }
 
-    fn on_timer(&mut self, timer: KvTimer, io: &mut Io<'_, Self>) {
+    fn on_timer_inner(&mut self, timer: KvTimer, io: &mut Io<'_, Self>) {
         match (self, timer) {
             (KvNode::Server { server, .. }, KvTimer::Election) => {
                 carry_out_server(server.raft_timer(raft::Timer::Election), io)
@@ -647,13 +701,44 @@ impl Protocol for KvModel {
         Some(KvNode::Server {
             server,
             restarted: restart,
+            heartbeats: 0,
         })
     }
 
-    fn inputs(&self, _state: &KvState, id: NodeId, node: &KvNode, out: &mut Vec<KvInput>) {
+    fn may_fire(&self, state: &KvState, id: NodeId, timer: &KvTimer) -> bool {
+        if *timer == KvTimer::Heartbeat {
+            return self.max_heartbeats.is_none_or(|max| {
+                state.slots.get(id).and_then(|s| s.node()).is_some_and(
+                    |n| matches!(n, KvNode::Server { heartbeats, .. } if *heartbeats < max),
+                )
+            });
+        }
+        if !self.patient_clerks || *timer != KvTimer::Clerk {
+            return true;
+        }
+        let Some(c) = state
+            .slots
+            .get(id)
+            .and_then(|s| s.node())
+            .and_then(KvNode::client)
+        else {
+            return true;
+        };
+        !state.network.iter().any(|(e, _)| match &e.msg {
+            KvMsg::Call { attempt, .. } => e.from == id && *attempt == c.attempts,
+            KvMsg::Answer { attempt, .. } => e.to == id && *attempt == c.attempts,
+            _ => false,
+        })
+    }
+
+    fn inputs(&self, state: &KvState, id: NodeId, node: &KvNode, out: &mut Vec<KvInput>) {
         if let KvNode::Client(c) = node
             && !c.clerk.busy()
             && c.started < self.ops
+            && (self.overlap
+                || !state
+                    .up()
+                    .any(|(_, n)| n.client().is_some_and(|c| c.clerk.busy())))
         {
             out.push(KvInput::Start(self.op(self.client_index(id), c.started)));
         }
@@ -778,7 +863,9 @@ impl Protocol for KvModel {
 
     fn describe_node(&self, node: &KvNode) -> String {
         match node {
-            KvNode::Server { server, restarted } => {
+            KvNode::Server {
+                server, restarted, ..
+            } => {
                 let r = server.raft();
                 let role = match r.role() {
                     Role::Follower => "follower ".to_string(),
