@@ -1,5 +1,7 @@
 //! `raftlab check raft` and `raftlab explore raft`: model-check the Raft core with
-//! stateright, or click through its states in stateright's Explorer.
+//! stateright, or click through its states in stateright's Explorer. The search options
+//! ([`SearchArgs`]) and the running and printing of a check ([`run_search`],
+//! [`run_explorer`]) are shared with `check kv` (see `check_kv_cmd`).
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -7,7 +9,7 @@ use std::time::Duration;
 
 use clap::Args;
 use raftlab::raft::Bug;
-use raftlab_models::cluster::Bounds;
+use raftlab_models::cluster::{Bounds, ClusterModel, Node, Protocol};
 use raftlab_models::raft_model::RaftModel;
 use raftlab_models::runner::{self, CheckOptions, StopWhen, Strategy};
 use stateright::Model;
@@ -83,6 +85,27 @@ impl RaftBoundsArgs {
         model.validate()?;
         Ok(model)
     }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            self.servers,
+            self.max_term,
+            self.max_log,
+            self.max_append_entries,
+            self.max_in_flight,
+            self.crashes,
+            on(!self.no_snapshots),
+            on(!self.no_drops),
+            on(!self.no_duplicates),
+            self.bug
+                .map_or("none".to_string(), |b| b.name().to_string())
+        )
+    }
+}
+
+fn on(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
 }
 
 /// Options of `raftlab check raft`.
@@ -90,6 +113,13 @@ impl RaftBoundsArgs {
 pub struct CheckRaftArgs {
     #[command(flatten)]
     bounds: RaftBoundsArgs,
+    #[command(flatten)]
+    search: SearchArgs,
+}
+
+/// How a check searches, shared by every `raftlab check` model.
+#[derive(Args, Debug, Clone)]
+pub struct SearchArgs {
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -131,6 +161,23 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
+    run_search(
+        "raftlab check raft",
+        &args.bounds.describe(),
+        model.into_model(),
+        &args.search,
+    )
+}
+
+/// Runs a check of `model` as `args` say, printing a header (`command`: `bounds`, the
+/// search), the summary, the table of properties and the counterexamples. The exit
+/// codes are those of [`run_check`].
+pub fn run_search<P: Protocol>(
+    command: &str,
+    bounds: &str,
+    model: ClusterModel<P>,
+    args: &SearchArgs,
+) -> ExitCode {
     let strategy = match (args.bfs, args.simulate) {
         (true, _) => Strategy::Bfs,
         (false, Some(seed)) => Strategy::Simulate(seed),
@@ -144,7 +191,7 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
     let options = CheckOptions {
         strategy,
         threads: args.threads.max(1),
-        symmetry: !args.no_symmetry,
+        symmetry: !args.no_symmetry && <P::Node as Node>::SYMMETRIC,
         timeout,
         max_depth: args.max_depth,
         stop: if args.first {
@@ -162,12 +209,10 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
         Strategy::Simulate(seed) => format!("simulation from seed {seed}"),
     };
     println!(
-        "raftlab check raft: {}; {search}, {} thread{}",
-        model.describe(),
+        "{command}: {bounds}; {search}, {} thread{}",
         options.threads,
         if options.threads == 1 { "" } else { "s" }
     );
-    let model = model.into_model();
     let report = runner::check(model.clone(), &options);
     println!("{}\n", report.summary());
     print!("{}", report.table());
@@ -200,16 +245,28 @@ pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let address = format!("127.0.0.1:{}", args.port);
+    run_explorer(
+        "raftlab explore raft",
+        &args.bounds.describe(),
+        model.into_model(),
+        args.port,
+    )
+}
+
+/// Serves stateright's Explorer over `model` on localhost `port` until killed.
+pub fn run_explorer<P: Protocol>(
+    command: &str,
+    bounds: &str,
+    model: ClusterModel<P>,
+    port: u16,
+) -> ExitCode {
+    let address = format!("127.0.0.1:{port}");
     // The Explorer panics if it cannot bind; say why instead.
     if let Err(e) = TcpListener::bind(&address) {
-        eprintln!("raftlab explore raft: cannot listen on {address}: {e}");
+        eprintln!("{command}: cannot listen on {address}: {e}");
         return ExitCode::from(3);
     }
-    println!(
-        "raftlab explore raft: {}\nExplorer on http://{address}/ (Ctrl-C to stop)",
-        model.describe()
-    );
-    let _ = model.into_model().checker().serve(address);
+    println!("{command}: {bounds}\nExplorer on http://{address}/ (Ctrl-C to stop)");
+    let _ = model.checker().serve(address);
     ExitCode::SUCCESS
 }

@@ -45,6 +45,11 @@ pub trait Node: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static {
     /// Something the node reports for the ghost history (an apply, a snapshot...).
     type Event: Clone + Debug;
 
+    /// Whether states may be reduced by renaming servers (see [`crate::symmetry`]).
+    /// A protocol whose behaviour depends on the order of server ids (a clerk that
+    /// tries servers in turn) says `false`, and its states are never renamed.
+    const SYMMETRIC: bool = true;
+
     /// Handles a message from `from`.
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, io: &mut Io<'_, Self>);
 
@@ -219,6 +224,22 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     /// The cluster-wide bounds.
     fn bounds(&self) -> &Bounds;
 
+    /// The number of nodes in the cluster: the servers, then any other nodes the
+    /// protocol runs (clients), ids `0..nodes()`.
+    fn nodes(&self) -> usize {
+        self.bounds().servers
+    }
+
+    /// Whether node `id` may crash (clients, for example, do not).
+    fn crashable(&self, _id: NodeId) -> bool {
+        true
+    }
+
+    /// The name of node `id` in traces (`S0`, or `C0` for a client).
+    fn node_name(&self, id: NodeId) -> String {
+        format!("S{id}")
+    }
+
     /// The durable state of a server that never ran.
     fn fresh_durable(&self, id: NodeId) -> <Self::Node as Node>::Durable;
 
@@ -228,6 +249,18 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     /// Boots node `id` from `io`'s durable state (fresh at the start, what it persisted
     /// on a restart). `None` (with an event saying why) if it cannot boot.
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, Self::Node>) -> Option<Self::Node>;
+
+    /// Whether timer `timer` of node `id` (up, with the timer set) may fire in `state`.
+    /// By default every set timer may fire at any moment; a protocol narrows this only
+    /// as a stated bound (a clerk that times out only once its call was lost, say).
+    fn may_fire(
+        &self,
+        _state: &ClusterState<Self::Node, Self::Ghost>,
+        _id: NodeId,
+        _timer: &<Self::Node as Node>::Timer,
+    ) -> bool {
+        true
+    }
 
     /// The local inputs node `id` (up) takes in `state`, in a deterministic order.
     fn inputs(
@@ -360,20 +393,27 @@ impl<P: Protocol> ClusterModel<P> {
     /// A one-line description of an action, as traces print it.
     pub fn describe_action(&self, action: &ActionOf<P>) -> String {
         let p = &self.protocol;
+        let name = |id: NodeId| p.node_name(id);
         match action {
-            Action::Deliver(e) => format!("S{} -> S{} {}", e.from, e.to, p.describe_msg(&e.msg)),
-            Action::Drop(e) => format!("drop S{} -> S{} {}", e.from, e.to, p.describe_msg(&e.msg)),
-            Action::Duplicate(e) => format!(
-                "duplicate S{} -> S{} {}",
-                e.from,
-                e.to,
-                p.describe_msg(&e.msg)
-            ),
-            Action::Fire(id, t) => format!("fire {} S{id}", p.describe_timer(t)),
-            Action::Crash(id) => format!("crash S{id}"),
-            Action::Restart(id) => format!("restart S{id}"),
-            Action::Input(id, i) => format!("{} S{id}", p.describe_input(i)),
+            Action::Deliver(e) => self.describe_envelope(e),
+            Action::Drop(e) => format!("drop {}", self.describe_envelope(e)),
+            Action::Duplicate(e) => format!("duplicate {}", self.describe_envelope(e)),
+            Action::Fire(id, t) => format!("fire {} {}", p.describe_timer(t), name(*id)),
+            Action::Crash(id) => format!("crash {}", name(*id)),
+            Action::Restart(id) => format!("restart {}", name(*id)),
+            Action::Input(id, i) => format!("{} {}", p.describe_input(i), name(*id)),
         }
+    }
+
+    /// A message in flight on one line: `S0 -> S1 RequestVote T1 last 0/T0`.
+    pub fn describe_envelope(&self, e: &Envelope<<P::Node as Node>::Msg>) -> String {
+        let p = &self.protocol;
+        format!(
+            "{} -> {} {}",
+            p.node_name(e.from),
+            p.node_name(e.to),
+            p.describe_msg(&e.msg)
+        )
     }
 
     /// One line per server describing it in `state`.
@@ -383,9 +423,14 @@ impl<P: Protocol> ClusterModel<P> {
             .iter()
             .enumerate()
             .map(|(id, slot)| match slot {
-                Slot::Up { node, .. } => format!("S{id} {}", self.protocol.describe_node(node)),
+                Slot::Up { node, .. } => format!(
+                    "{} {}",
+                    self.protocol.node_name(id),
+                    self.protocol.describe_node(node)
+                ),
                 Slot::Down => format!(
-                    "S{id} DOWN, persisted {}",
+                    "{} DOWN, persisted {}",
+                    self.protocol.node_name(id),
                     self.protocol.describe_durable(&state.durable[id])
                 ),
             })
@@ -398,7 +443,7 @@ impl<P: Protocol> Model for ClusterModel<P> {
     type Action = ActionOf<P>;
 
     fn init_states(&self) -> Vec<Self::State> {
-        let n = self.protocol.bounds().servers;
+        let n = self.protocol.nodes();
         let mut state = ClusterState {
             slots: vec![Slot::Down; n],
             durable: (0..n).map(|i| self.protocol.fresh_durable(i)).collect(),
@@ -432,7 +477,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
         for (id, slot) in state.slots.iter().enumerate() {
             if let Slot::Up { timers, .. } = slot {
                 for &t in timers {
-                    actions.push(Action::Fire(id, t));
+                    if self.protocol.may_fire(state, id, &t) {
+                        actions.push(Action::Fire(id, t));
+                    }
                 }
             }
         }
@@ -443,7 +490,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
         }
         for (id, slot) in state.slots.iter().enumerate() {
             match slot {
-                Slot::Up { .. } if state.crashes < bounds.max_crashes => {
+                Slot::Up { .. }
+                    if state.crashes < bounds.max_crashes && self.protocol.crashable(id) =>
+                {
                     actions.push(Action::Crash(id))
                 }
                 Slot::Down => actions.push(Action::Restart(id)),
@@ -494,6 +543,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
                 let Some(Slot::Up { node, .. }) = state.slots.get(id) else {
                     return None;
                 };
+                if !self.protocol.crashable(id) {
+                    return None;
+                }
                 let before = node.clone();
                 state.slots[id] = Slot::Down;
                 state.crashes += 1;
@@ -548,12 +600,7 @@ impl<P: Protocol> Model for ClusterModel<P> {
             } else {
                 String::new()
             };
-            out.push_str(&format!(
-                "\n  S{} -> S{} {}{copies}",
-                e.from,
-                e.to,
-                self.protocol.describe_msg(&e.msg)
-            ));
+            out.push_str(&format!("\n  {}{copies}", self.describe_envelope(e)));
         }
         Some(out)
     }

@@ -10,11 +10,15 @@
 //! - [`network`]: the in-flight multiset.
 //! - [`symmetry`]: symmetry reduction over server ids (for the DFS checker).
 //! - [`raft_model`]: the Raft model over `raftlab::raft::Raft`, with its ghost history.
-//! - [`properties`]: the Raft properties (Figure 3, snapshots, applies, persistence).
+//! - [`properties`]: the Raft properties (Figure 3, snapshots, applies, persistence),
+//!   for any protocol whose nodes host a Raft core.
+//! - [`kv_model`]: the Lab 4 key/value model over `raftlab::rsm::server::Server` and the
+//!   pure clerk, with stateright's linearizability tester over the client history.
 //! - [`trace`]: counterexamples as readable numbered traces.
 //! - [`runner`]: running a check with progress, and its table of results.
 
 pub mod cluster;
+pub mod kv_model;
 pub mod network;
 pub mod properties;
 pub mod raft_model;

@@ -1,6 +1,7 @@
 //! `raftlab`: the command line of the workspace.
 
 mod check_cmd;
+mod check_kv_cmd;
 mod dslogs_cmd;
 mod history_report;
 mod sim_cmd;
@@ -64,12 +65,17 @@ enum CheckSystem {
     /// The Raft core: election safety, log matching, leader completeness, state machine
     /// safety, snapshots, persistence (see `raftlab_models::properties`).
     Raft(check_cmd::CheckRaftArgs),
+    /// The Lab 4 key/value service (servers and clerks): linearizability of the client
+    /// history, and the Raft properties (see `raftlab_models::kv_model`).
+    Kv(check_kv_cmd::CheckKvArgs),
 }
 
 #[derive(Subcommand)]
 enum ExploreSystem {
     /// The Raft core's model.
     Raft(check_cmd::ExploreRaftArgs),
+    /// The Lab 4 key/value service's model.
+    Kv(check_kv_cmd::ExploreKvArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,15 +87,21 @@ fn main() -> ExitCode {
         Command::Sim {
             system: SimSystem::Kv(args),
         } => sim_kv_cmd::run_kv(args),
-        Command::Sim {
-            system: SimSystem::Shardkv(args),
-        } => sim_shardkv_cmd::run_shardkv(args),
         Command::Check {
             system: CheckSystem::Raft(args),
         } => check_cmd::run_check(args),
         Command::Explore {
             system: ExploreSystem::Raft(args),
         } => check_cmd::run_explore(args),
+        Command::Check {
+            system: CheckSystem::Kv(args),
+        } => check_kv_cmd::run_check(args),
+        Command::Explore {
+            system: ExploreSystem::Kv(args),
+        } => check_kv_cmd::run_explore(args),
+        Command::Sim {
+            system: SimSystem::Shardkv(args),
+        } => sim_shardkv_cmd::run_shardkv(args),
         Command::Dslogs(args) => dslogs_cmd::run(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);

@@ -26,7 +26,8 @@ use std::sync::Arc;
 use raftlab::codec;
 use raftlab::raft::{AppendOutcome, LogWrite, Persist};
 use raftlab::raft::{
-    Apply, Bug, Config, Index, Log, Output, Raft, Reply, Request, Role, Storage, Term, Timer,
+    Apply, Bug, Command, Config, Index, Log, Output, Raft, Reply, Request, Role, Storage, Term,
+    Timer,
 };
 use stateright::Property;
 
@@ -368,6 +369,28 @@ impl Node for RaftNode {
     }
 }
 
+impl crate::properties::RaftHost for RaftNode {
+    type Cmd = Cmd;
+
+    fn raft(&self) -> Option<&Raft<Cmd>> {
+        Some(&self.raft)
+    }
+
+    fn applied_index(&self) -> Option<Index> {
+        Some(self.applied.len() as Index)
+    }
+
+    fn storage(durable: &Storage<Cmd>) -> &Storage<Cmd> {
+        durable
+    }
+}
+
+impl crate::properties::RaftGhost for RaftHistory {
+    fn raft_history(&self) -> &RaftHistory {
+        self
+    }
+}
+
 // ----- Symmetry ----------------------------------------------------------------------
 
 fn log_key(log: &Log<Cmd>, key: &mut Vec<u64>) {
@@ -498,6 +521,64 @@ impl RaftHistory {
         }
     }
 
+    /// Records a step of node `id` whose Raft core was `before` and is `after`
+    /// (`None` when down): the leader of its term, and whether a leader that stayed
+    /// leader of its term kept every entry of its log (leader append-only).
+    pub fn observe_leader<C: Command>(
+        &mut self,
+        id: NodeId,
+        before: Option<&Raft<C>>,
+        after: Option<&Raft<C>>,
+    ) {
+        let Some(after) = after else {
+            return;
+        };
+        if after.is_leader() {
+            self.saw_leader(id, after.term());
+        }
+        if let Some(before) = before
+            && before.is_leader()
+            && after.is_leader()
+            && before.term() == after.term()
+            && !extends(after.log(), before.log())
+        {
+            self.violations |= violation::LEADER_APPEND_ONLY;
+        }
+    }
+
+    /// Records the indices that a node's Raft core `after` has committed (for a
+    /// service that does not report its applies one by one): every index up to its
+    /// `commit_index` is committed with the term its log (or the log it had `before`
+    /// the step) holds there. An index committed before with a different term breaks
+    /// state machine safety. Indices whose term neither log knows any more (compacted
+    /// in the step that committed them) are recorded once a node shows them.
+    pub fn observe_commits<C: Command>(&mut self, before: Option<&Raft<C>>, after: &Raft<C>) {
+        let term_at = |i: Index| {
+            after
+                .log()
+                .term_at(i)
+                .or_else(|| before.and_then(|b| b.log().term_at(i)))
+        };
+        for i in 1..=after.commit_index() {
+            let k = (i - 1) as usize;
+            let Some(term) = term_at(i) else {
+                if k >= self.committed.len() {
+                    return;
+                }
+                continue;
+            };
+            match self.committed.get(k) {
+                Some(c) if c.term != term => self.violations |= violation::STATE_MACHINE_SAFETY,
+                Some(_) => {}
+                None if k == self.committed.len() => self.committed.push(Committed {
+                    term,
+                    commit_term: after.term(),
+                }),
+                None => return,
+            }
+        }
+    }
+
     fn saw_leader(&mut self, id: NodeId, term: Term) {
         if term == 0 {
             return;
@@ -516,7 +597,7 @@ impl RaftHistory {
 
 /// Whether the log `after` still holds every entry of `before` (entries it compacted
 /// away count as held).
-fn extends(after: &Log<Cmd>, before: &Log<Cmd>) -> bool {
+fn extends<C: Command>(after: &Log<C>, before: &Log<C>) -> bool {
     if after.last_index() < before.last_index() {
         return false;
     }
@@ -590,19 +671,11 @@ impl Protocol for RaftModel {
     }
 
     fn observe(&self, ghost: &mut RaftHistory, step: &Observed<'_, RaftNode>) {
-        if let Some(after) = step.after {
-            if after.raft.is_leader() {
-                ghost.saw_leader(step.id, after.raft.term());
-            }
-            if let Some(before) = step.before
-                && before.raft.is_leader()
-                && after.raft.is_leader()
-                && before.raft.term() == after.raft.term()
-                && !extends(after.raft.log(), before.raft.log())
-            {
-                ghost.violations |= violation::LEADER_APPEND_ONLY;
-            }
-        }
+        ghost.observe_leader(
+            step.id,
+            step.before.map(|n| &n.raft),
+            step.after.map(|n| &n.raft),
+        );
         let node_term = step.after.map_or(0, |n| n.raft.term());
         let restarted = step.after.is_some_and(|n| n.restarted);
         for event in step.events {
@@ -691,7 +764,7 @@ impl Protocol for RaftModel {
 }
 
 /// A log as its entries' terms, with the snapshot in front: `[snap 1/T1 | T2 T2]`.
-pub fn describe_log(log: &Log<Cmd>) -> String {
+pub fn describe_log<C: Command>(log: &Log<C>) -> String {
     let entries: Vec<String> = log
         .entries()
         .iter()
@@ -712,11 +785,19 @@ pub fn describe_log(log: &Log<Cmd>) -> String {
 /// A message on one line: `AppendEntries T2 prev 1/T1 +[T2] commit 1`.
 pub fn describe_msg(msg: &RaftMsg) -> String {
     match msg {
-        RaftMsg::Request(Request::RequestVote(a)) => format!(
+        RaftMsg::Request(r) => describe_request(r),
+        RaftMsg::Reply(r) => describe_reply(r),
+    }
+}
+
+/// A Raft request on one line (entries by their terms, whatever their commands).
+pub fn describe_request<C: Command>(request: &Request<C>) -> String {
+    match request {
+        Request::RequestVote(a) => format!(
             "RequestVote T{} last {}/T{}",
             a.term, a.last_log_index, a.last_log_term
         ),
-        RaftMsg::Request(Request::AppendEntries(a)) => {
+        Request::AppendEntries(a) => {
             let entries: Vec<String> = a.entries.iter().map(|e| format!("T{}", e.term)).collect();
             format!(
                 "AppendEntries T{} prev {}/T{} +{} [{}] commit {}",
@@ -728,16 +809,22 @@ pub fn describe_msg(msg: &RaftMsg) -> String {
                 a.leader_commit
             )
         }
-        RaftMsg::Request(Request::InstallSnapshot(a)) => format!(
+        Request::InstallSnapshot(a) => format!(
             "InstallSnapshot T{} through {}/T{}",
             a.term, a.last_included_index, a.last_included_term
         ),
-        RaftMsg::Reply(Reply::RequestVote(r)) => format!(
+    }
+}
+
+/// A Raft reply on one line.
+pub fn describe_reply(reply: &Reply) -> String {
+    match reply {
+        Reply::RequestVote(r) => format!(
             "VoteReply T{} {}",
             r.term,
             if r.granted { "granted" } else { "refused" }
         ),
-        RaftMsg::Reply(Reply::AppendEntries(r)) => match &r.outcome {
+        Reply::AppendEntries(r) => match &r.outcome {
             AppendOutcome::Stale => format!("AppendReply T{} stale", r.term),
             AppendOutcome::Success { match_index } => {
                 format!("AppendReply T{} ok match {match_index}", r.term)
@@ -751,7 +838,7 @@ pub fn describe_msg(msg: &RaftMsg) -> String {
                 conflict_term.map_or("none".to_string(), |t| format!("T{t}"))
             ),
         },
-        RaftMsg::Reply(Reply::InstallSnapshot(r)) => match r.match_index {
+        Reply::InstallSnapshot(r) => match r.match_index {
             Some(m) => format!("SnapshotReply T{} match {m}", r.term),
             None => format!("SnapshotReply T{} stale", r.term),
         },

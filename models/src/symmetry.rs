@@ -103,6 +103,9 @@ impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
 
 impl<N: Node, G: Renumber + Clone> Representative for ClusterState<N, G> {
     fn representative(&self) -> Self {
+        if !N::SYMMETRIC {
+            return self.clone();
+        }
         let map = self.canonical_map();
         if map.iter().enumerate().all(|(i, &m)| i == m) {
             return self.clone();

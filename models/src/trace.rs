@@ -41,13 +41,7 @@ pub fn render_path<P: Protocol>(
         for (e, n) in after.network.iter() {
             let new = n.saturating_sub(before.network.count(e));
             for _ in 0..new {
-                let _ = writeln!(
-                    out,
-                    "       sent S{} -> S{} {}",
-                    e.from,
-                    e.to,
-                    model.protocol.describe_msg(&e.msg)
-                );
+                let _ = writeln!(out, "       sent {}", model.describe_envelope(e));
             }
         }
         for line in model.describe_servers(after) {
