@@ -10,12 +10,14 @@
 //! The [`Action`]s of a state are every way the world can go on:
 //! - [`Action::Deliver`] any message in flight to its receiver (which must be up), in
 //!   any order;
-//! - [`Action::Drop`] any message in flight, and [`Action::Duplicate`] one (when the
-//!   bounds allow);
+//! - [`Action::Drop`] any message in flight (a protocol may have a loss tell the
+//!   caller, see [`Node::lost`]), and [`Action::Duplicate`] one (when the bounds
+//!   allow);
 //! - [`Action::Fire`] any timer that an up node has set (timers fire once; the node
 //!   sets them again if it wants);
-//! - [`Action::Crash`] an up node (its value and timers are lost, its durable state is
-//!   kept) and [`Action::Restart`] a down one from what it persisted;
+//! - [`Action::Crash`] an up node that the protocol lets crash
+//!   ([`Protocol::crashable`]): its value and timers are lost, its durable state is
+//!   kept; and [`Action::Restart`] a down one from what it persisted;
 //! - [`Action::Input`] a local input the protocol offers (a client command, a service
 //!   snapshot), see [`Protocol::inputs`].
 //!
@@ -50,6 +52,24 @@ pub trait Node: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static {
 
     /// Handles a timer that fired.
     fn on_timer(&mut self, timer: Self::Timer, io: &mut Io<'_, Self>);
+
+    /// What losing this message in flight does (see [`Loss`]). By default a lost
+    /// message is simply gone, as Raft's RPCs are (they are sent again anyway).
+    fn lost(_envelope: &Envelope<Self::Msg>) -> Loss<Self::Msg> {
+        Loss::Silent
+    }
+}
+
+/// What happens when the network loses a message ([`Action::Drop`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Loss<M> {
+    /// It is gone and nobody is told.
+    Silent,
+    /// It is gone, and this message is put in flight instead to tell the caller, as
+    /// labrpc makes a call whose request or reply was lost fail at its caller.
+    Notify(Envelope<M>),
+    /// It cannot be lost (a failure notice: it stands for the caller's own timeout).
+    Never,
 }
 
 /// What a node step can do to the world: write its durable state, send, set and
@@ -221,6 +241,12 @@ pub trait Protocol: Clone + Send + Sync + 'static {
 
     /// The durable state of a server that never ran.
     fn fresh_durable(&self, id: NodeId) -> <Self::Node as Node>::Durable;
+
+    /// Whether node `id` may crash (by default every node may; a model can keep its
+    /// clients or a scripted service up).
+    fn crashable(&self, _id: NodeId) -> bool {
+        true
+    }
 
     /// The ghost history at the start.
     fn fresh_ghost(&self) -> Self::Ghost;
@@ -426,7 +452,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
         }
         if bounds.drops {
             for (e, _) in state.network.iter() {
-                actions.push(Action::Drop(e.clone()));
+                if P::Node::lost(e) != Loss::Never {
+                    actions.push(Action::Drop(e.clone()));
+                }
             }
         }
         if bounds.duplicates && state.network.len() < bounds.max_in_flight {
@@ -448,7 +476,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
         }
         for (id, slot) in state.slots.iter().enumerate() {
             match slot {
-                Slot::Up { .. } if state.crashes < bounds.max_crashes => {
+                Slot::Up { .. }
+                    if state.crashes < bounds.max_crashes && self.protocol.crashable(id) =>
+                {
                     actions.push(Action::Crash(id))
                 }
                 Slot::Down => actions.push(Action::Restart(id)),
@@ -470,8 +500,16 @@ impl<P: Protocol> Model for ClusterModel<P> {
                 }
             }
             Action::Drop(e) => {
+                let notice = match P::Node::lost(&e) {
+                    Loss::Silent => None,
+                    Loss::Notify(notice) => Some(notice),
+                    Loss::Never => return None,
+                };
                 if !state.network.take(&e) {
                     return None;
+                }
+                if let Some(notice) = notice {
+                    state.network.send(notice);
                 }
             }
             Action::Duplicate(e) => {

@@ -11,6 +11,10 @@
 //! - [`symmetry`]: symmetry reduction over server ids (for the DFS checker).
 //! - [`raft_model`]: the Raft model over `raftlab::raft::Raft`, with its ghost history.
 //! - [`properties`]: the Raft properties (Figure 3, snapshots, applies, persistence).
+//! - [`shard_model`]: the shard-migration model over `raftlab::shard::group::GroupServer`
+//!   (two groups, a scripted controller, clerks), with its ghost history.
+//! - [`shard_properties`]: its properties (one owner per shard and configuration,
+//!   acknowledged writes kept, writes applied once, linearizable client history).
 //! - [`trace`]: counterexamples as readable numbered traces.
 //! - [`runner`]: running a check with progress, and its table of results.
 
@@ -19,6 +23,8 @@ pub mod network;
 pub mod properties;
 pub mod raft_model;
 pub mod runner;
+pub mod shard_model;
+pub mod shard_properties;
 pub mod symmetry;
 pub mod trace;
 

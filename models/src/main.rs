@@ -1,6 +1,7 @@
 //! `raftlab`: the command line of the workspace.
 
 mod check_cmd;
+mod check_shard_cmd;
 mod dslogs_cmd;
 mod history_report;
 mod sim_cmd;
@@ -64,6 +65,10 @@ enum CheckSystem {
     /// The Raft core: election safety, log matching, leader completeness, state machine
     /// safety, snapshots, persistence (see `raftlab_models::properties`).
     Raft(check_cmd::CheckRaftArgs),
+    /// Shard migration between two groups of the shard group core: one owner per shard
+    /// and configuration, acknowledged writes kept, writes applied once, linearizable
+    /// clients (see `raftlab_models::shard_properties`).
+    Shardkv(check_shard_cmd::CheckShardArgs),
 }
 
 #[derive(Subcommand)]
@@ -84,6 +89,9 @@ fn main() -> ExitCode {
         Command::Check {
             system: CheckSystem::Raft(args),
         } => check_cmd::run_check(args),
+        Command::Check {
+            system: CheckSystem::Shardkv(args),
+        } => check_shard_cmd::run_check(args),
         Command::Explore {
             system: ExploreSystem::Raft(args),
         } => check_cmd::run_explore(args),

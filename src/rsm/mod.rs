@@ -30,7 +30,7 @@ pub struct Request<O> {
 }
 
 /// A server's answer to a clerk.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Reply<R> {
     /// Done, with the operation's result.
     Ok(R),
