@@ -4,8 +4,9 @@
 //! A [`ClusterState`] holds, for each server, a [`Slot`] (the node's value and the
 //! timers it has set, or `Down` after a crash), what it has persisted (its
 //! [`Node::Durable`] state, which survives a crash), the messages in flight (a
-//! [`Network`] multiset), the number of crashes so far, and the protocol's ghost
-//! history ([`Protocol::Ghost`]) that the properties read.
+//! [`Network`] multiset), the shared environment ([`Node::Env`]: a scripted service
+//! every node can read, `()` for most models), the number of crashes so far, and the
+//! protocol's ghost history ([`Protocol::Ghost`]) that the properties read.
 //!
 //! The [`Action`]s of a state are every way the world can go on:
 //! - [`Action::Deliver`] any message in flight to its receiver (which must be up), in
@@ -46,6 +47,11 @@ pub trait Node: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static {
     type Durable: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static;
     /// Something the node reports for the ghost history (an apply, a snapshot...).
     type Event: Clone + Debug;
+    /// A value shared by the whole cluster that every step reads and may change: a
+    /// scripted service that answers at once (a model's controller), or `()`. It is part
+    /// of the state, survives crashes, and starts as `Default`. It must not name nodes
+    /// (symmetry reduction does not rename it).
+    type Env: Clone + Debug + Default + Eq + Hash + Send + Sync + 'static;
 
     /// Handles a message from `from`.
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, io: &mut Io<'_, Self>);
@@ -76,6 +82,7 @@ pub enum Loss<M> {
 /// cancel timers, and report events.
 pub struct Io<'a, N: Node> {
     me: NodeId,
+    env: &'a mut N::Env,
     durable: &'a mut N::Durable,
     timers: &'a mut Vec<N::Timer>,
     sends: Vec<(NodeId, N::Msg)>,
@@ -86,6 +93,16 @@ impl<'a, N: Node> Io<'a, N> {
     /// The node this step runs on.
     pub fn me(&self) -> NodeId {
         self.me
+    }
+
+    /// The cluster's shared environment, to read.
+    pub fn env(&self) -> &N::Env {
+        self.env
+    }
+
+    /// The cluster's shared environment, to change.
+    pub fn env_mut(&mut self) -> &mut N::Env {
+        self.env
     }
 
     /// The node's durable state, to write to (a write is durable at once).
@@ -156,6 +173,8 @@ pub struct ClusterState<N: Node, G> {
     pub durable: Vec<N::Durable>,
     /// The messages in flight.
     pub network: Network<N::Msg>,
+    /// The shared environment ([`Node::Env`]).
+    pub env: N::Env,
     /// How many crashes happened so far.
     pub crashes: u32,
     /// The protocol's ghost history, for the properties.
@@ -255,6 +274,15 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     /// on a restart). `None` (with an event saying why) if it cannot boot.
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, Self::Node>) -> Option<Self::Node>;
 
+    /// The next action of the fixed prefix every run starts with, taken from the booted
+    /// state until this says `None` (the default: no prefix). A model uses it to start
+    /// where its interesting part begins (say, once every group has a leader) without
+    /// exploring every interleaving of getting there; the prefix runs the nodes' own
+    /// code like any other step. Traces start after it.
+    fn setup(&self, _state: &ClusterState<Self::Node, Self::Ghost>) -> Option<ActionOf<Self>> {
+        None
+    }
+
     /// The local inputs node `id` (up) takes in `state`, in a deterministic order.
     fn inputs(
         &self,
@@ -295,6 +323,10 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     }
 }
 
+/// The most steps [`Protocol::setup`] may take (a guard against a prefix that never
+/// ends).
+const MAX_SETUP_STEPS: usize = 1000;
+
 /// The stateright model of a [`Protocol`] on a cluster.
 #[derive(Clone, Debug)]
 pub struct ClusterModel<P> {
@@ -327,6 +359,7 @@ impl<P: Protocol> ClusterModel<P> {
         let before = node.clone();
         let mut io = Io {
             me: id,
+            env: &mut state.env,
             durable: &mut state.durable[id],
             timers,
             sends: Vec::new(),
@@ -356,6 +389,7 @@ impl<P: Protocol> ClusterModel<P> {
         let mut timers = Vec::new();
         let mut io = Io {
             me: id,
+            env: &mut state.env,
             durable: &mut state.durable[id],
             timers: &mut timers,
             sends: Vec::new(),
@@ -434,11 +468,21 @@ impl<P: Protocol> Model for ClusterModel<P> {
             slots: vec![Slot::Down; n],
             durable: (0..n).map(|i| self.protocol.fresh_durable(i)).collect(),
             network: Network::new(),
+            env: Default::default(),
             crashes: 0,
             ghost: self.protocol.fresh_ghost(),
         };
         for id in 0..n {
             self.boot(&mut state, id, false);
+        }
+        for _ in 0..MAX_SETUP_STEPS {
+            let Some(action) = self.protocol.setup(&state) else {
+                break;
+            };
+            match self.next_state(&state, action) {
+                Some(next) => state = next,
+                None => break,
+            }
         }
         vec![state]
     }

@@ -52,8 +52,7 @@
 //! requests) one node makes: the clerks' and groups' retry loops would otherwise go on
 //! forever.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use raftlab::kv::Op;
 use raftlab::raft::{self, Index, Output, Role, Storage, Term, Timer};
@@ -70,7 +69,9 @@ use stateright::Property;
 use stateright::semantics::{ConsistencyTester, LinearizabilityTester, SequentialSpec};
 
 use crate::NodeId;
-use crate::cluster::{Bounds, ClusterModel, ClusterState, Io, Loss, Node, Observed, Protocol};
+use crate::cluster::{
+    Action, ActionOf, Bounds, ClusterModel, ClusterState, Io, Loss, Node, Observed, Protocol,
+};
 use crate::network::Envelope;
 use crate::symmetry::{Renumber, Symmetric};
 
@@ -153,6 +154,29 @@ impl Topology {
         format!("server-{}-{i}", GIDS[gi])
     }
 
+    /// Configuration `num` of the script: 0 (no groups), 1 (shards [`STAYING_SHARD`]
+    /// and [`MOVING_SHARD`] to A), 2 ([`MOVING_SHARD`] to B), 3 (back to A). The other
+    /// shards belong to no group.
+    pub fn config(&self, num: u64) -> ShardConfig {
+        let mut c = ShardConfig {
+            num,
+            ..ShardConfig::default()
+        };
+        if num == 0 {
+            return c;
+        }
+        let names = |gi: usize| -> Vec<String> {
+            (0..self.group_size).map(|i| self.name(gi, i)).collect()
+        };
+        c.shards[STAYING_SHARD] = GID_A;
+        c.shards[MOVING_SHARD] = if num == 2 { GID_B } else { GID_A };
+        c.groups.insert(GID_A, names(0));
+        if num >= 2 {
+            c.groups.insert(GID_B, names(1));
+        }
+        c
+    }
+
     /// The node id of a server named in a configuration.
     pub fn resolve(&self, name: &str) -> Option<NodeId> {
         let rest = name.strip_prefix("server-")?;
@@ -186,13 +210,6 @@ pub enum Call {
         /// The clerk's attempt.
         attempt: u64,
     },
-    /// A controller query by a group server (incarnation `inc`) or a clerk (`inc` 0).
-    Ctrl {
-        /// The caller's incarnation.
-        inc: u32,
-        /// The embedded controller clerk's attempt.
-        attempt: u64,
-    },
     /// A shard transfer ([`GroupRpc`]) by a group server.
     Transfer {
         /// The caller's incarnation.
@@ -222,24 +239,6 @@ pub enum ShardMsg {
         attempt: u64,
         /// The answer.
         reply: Reply<String>,
-    },
-    /// A query to the controller.
-    CtrlQuery {
-        /// The caller's incarnation (0 for a clerk).
-        inc: u32,
-        /// The caller's attempt.
-        attempt: u64,
-        /// The query.
-        request: Request<CtrlOp>,
-    },
-    /// The controller's answer: a configuration.
-    CtrlReply {
-        /// The caller's incarnation.
-        inc: u32,
-        /// The caller's attempt.
-        attempt: u64,
-        /// The configuration.
-        config: ShardConfig,
     },
     /// A shard transfer from one group's leader to another group's server.
     Transfer {
@@ -300,26 +299,47 @@ pub struct ServerNode {
     topology: Topology,
 }
 
-/// The scripted controller.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct CtrlerNode {
-    /// The configurations, index = number (configuration 0 included).
-    pub script: Arc<[ShardConfig]>,
+/// The scripted controller, shared by every node ([`Node::Env`]): how far it has
+/// published. A query is answered at once from it ([`Published::query`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Published {
     /// The latest published configuration's number.
-    pub published: usize,
+    pub latest: u64,
 }
 
-impl CtrlerNode {
+impl Default for Published {
+    /// Configuration 1 is published from the start.
+    fn default() -> Self {
+        Published { latest: 1 }
+    }
+}
+
+impl Published {
     /// The answer to `Query(num)`: configuration `num`, or the latest published one if
     /// `num` is -1 or not yet published.
-    pub fn query(&self, num: i64) -> ShardConfig {
-        let latest = self.published.min(self.script.len().saturating_sub(1));
-        let n = usize::try_from(num)
+    pub fn query(&self, topology: &Topology, num: i64) -> ShardConfig {
+        let n = u64::try_from(num)
             .ok()
-            .filter(|&n| n <= latest)
-            .unwrap_or(latest);
-        self.script.get(n).cloned().unwrap_or_default()
+            .filter(|&n| n <= self.latest)
+            .unwrap_or(self.latest);
+        topology.config(n)
     }
+
+    /// The controller's answer to a query request (only queries are ever sent).
+    fn answer(&self, topology: &Topology, request: &Request<CtrlOp>) -> Option<ShardConfig> {
+        match request.op {
+            CtrlOp::Query { num } => Some(self.query(topology, num)),
+            _ => None,
+        }
+    }
+}
+
+/// The controller node: it only takes the [`ShardInput::Publish`] input (and shows how
+/// far it has published in traces); queries are answered from [`Published`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CtrlerNode {
+    /// The latest published configuration's number (equal to [`Published::latest`]).
+    pub published: u64,
 }
 
 /// A client in the model: the clerk and its place in the workload.
@@ -649,31 +669,10 @@ impl ShardModel {
     /// The controller's configurations, index = number: 0 (no groups), 1 (both shards
     /// to A), 2 ([`MOVING_SHARD`] to B), and with three configurations 3 (back to A).
     pub fn script(&self) -> Vec<ShardConfig> {
-        let topo = self.topology();
-        let names = |gi: usize| -> Vec<String> {
-            (0..self.group_size).map(|i| topo.name(gi, i)).collect()
-        };
-        let mut script = vec![ShardConfig::default()];
-        let mut c1 = ShardConfig {
-            num: 1,
-            ..ShardConfig::default()
-        };
-        c1.shards[STAYING_SHARD] = GID_A;
-        c1.shards[MOVING_SHARD] = GID_A;
-        c1.groups.insert(GID_A, names(0));
-        let mut c2 = c1.clone();
-        c2.num = 2;
-        c2.shards[MOVING_SHARD] = GID_B;
-        c2.groups.insert(GID_B, names(1));
-        script.push(c1);
-        script.push(c2.clone());
-        if self.configs >= 3 {
-            let mut c3 = c2;
-            c3.num = 3;
-            c3.shards[MOVING_SHARD] = GID_A;
-            script.push(c3);
-        }
-        script
+        let topology = self.topology();
+        (0..=self.configs as u64)
+            .map(|n| topology.config(n))
+            .collect()
     }
 
     fn group_config(&self, gi: usize, i: usize) -> GroupConfig {
@@ -696,7 +695,8 @@ impl ServerNode {
 
     fn carry_out(&mut self, outputs: Vec<GroupOutput>, io: &mut Io<'_, ShardNode>) {
         let base = self.base();
-        for output in outputs {
+        let mut queue: VecDeque<GroupOutput> = outputs.into();
+        while let Some(output) = queue.pop_front() {
             match output {
                 GroupOutput::Raft(o) => match o {
                     Output::Persist(p) => io.durable().storage.apply(p),
@@ -719,16 +719,12 @@ impl ServerNode {
                 GroupOutput::CtrlerCall {
                     attempt, request, ..
                 } => {
+                    // The scripted controller answers at once; what the answer makes
+                    // the server do comes after this step's other outputs.
                     self.calls += 1;
-                    let ctrler = self.topology.ctrler();
-                    io.send(
-                        ctrler,
-                        ShardMsg::CtrlQuery {
-                            inc: self.inc,
-                            attempt,
-                            request,
-                        },
-                    );
+                    let answer = io.env().answer(&self.topology, &request);
+                    let more = self.server.ctrler_reply(attempt, Some(Reply::Ok(answer)));
+                    queue.extend(more);
                 }
                 GroupOutput::GroupCall { to, tag, request } => {
                     self.calls += 1;
@@ -768,16 +764,6 @@ impl ServerNode {
             ShardMsg::Kv { attempt, request } => self
                 .server
                 .client_request(encode_call(from, 0, attempt), request),
-            ShardMsg::CtrlReply {
-                inc,
-                attempt,
-                config,
-            } if inc == self.inc => self
-                .server
-                .ctrler_reply(attempt, Some(Reply::Ok(Some(config)))),
-            ShardMsg::Failed(Call::Ctrl { inc, attempt }) if inc == self.inc => {
-                self.server.ctrler_reply(attempt, None)
-            }
             ShardMsg::Transfer { inc, tag, request } => self
                 .server
                 .group_request(encode_call(from, inc, tag), request),
@@ -796,7 +782,8 @@ impl ServerNode {
 
 impl ClientNode {
     fn carry_out(&mut self, outputs: Vec<ShardClerkOutput>, io: &mut Io<'_, ShardNode>) {
-        for output in outputs {
+        let mut queue: VecDeque<ShardClerkOutput> = outputs.into();
+        while let Some(output) = queue.pop_front() {
             match output {
                 ShardClerkOutput::SendGroup {
                     server,
@@ -816,15 +803,9 @@ impl ClientNode {
                     attempt, request, ..
                 } => {
                     self.calls += 1;
-                    let ctrler = self.topology.ctrler();
-                    io.send(
-                        ctrler,
-                        ShardMsg::CtrlQuery {
-                            inc: 0,
-                            attempt,
-                            request,
-                        },
-                    );
+                    let answer = io.env().answer(&self.topology, &request);
+                    let more = self.clerk.on_ctrler_reply(attempt, Some(Reply::Ok(answer)));
+                    queue.extend(more);
                 }
                 ShardClerkOutput::SetTimer { timer, .. } => io.set_timer(ShardTimer::Clerk(timer)),
                 ShardClerkOutput::CancelTimer(timer) => io.cancel_timer(ShardTimer::Clerk(timer)),
@@ -861,14 +842,6 @@ impl ClientNode {
                 outputs
             }
             ShardMsg::Failed(Call::Kv { attempt }) => self.clerk.on_group_reply(attempt, None),
-            ShardMsg::CtrlReply {
-                attempt, config, ..
-            } => self
-                .clerk
-                .on_ctrler_reply(attempt, Some(Reply::Ok(Some(config)))),
-            ShardMsg::Failed(Call::Ctrl { attempt, .. }) => {
-                self.clerk.on_ctrler_reply(attempt, None)
-            }
             _ => Vec::new(),
         };
         self.carry_out(outputs, io);
@@ -880,30 +853,13 @@ impl Node for ShardNode {
     type Timer = ShardTimer;
     type Durable = ShardDurable;
     type Event = ShardEvent;
+    type Env = Published;
 
     fn on_message(&mut self, from: NodeId, msg: ShardMsg, io: &mut Io<'_, Self>) {
         match self {
             ShardNode::Server(s) => s.on_message(from, msg, io),
             ShardNode::Client(c) => c.on_message(from, msg, io),
-            ShardNode::Ctrler(ctrler) => {
-                if let ShardMsg::CtrlQuery {
-                    inc,
-                    attempt,
-                    request,
-                } = msg
-                    && let CtrlOp::Query { num } = request.op
-                {
-                    let config = ctrler.query(num);
-                    io.send(
-                        from,
-                        ShardMsg::CtrlReply {
-                            inc,
-                            attempt,
-                            config,
-                        },
-                    );
-                }
-            }
+            ShardNode::Ctrler(_) => {}
         }
     }
 
@@ -933,20 +889,6 @@ impl Node for ShardNode {
             ShardMsg::Failed(_) => return Loss::Never,
             ShardMsg::Kv { attempt, .. } => (*from, Call::Kv { attempt: *attempt }),
             ShardMsg::KvReply { attempt, .. } => (*to, Call::Kv { attempt: *attempt }),
-            ShardMsg::CtrlQuery { inc, attempt, .. } => (
-                *from,
-                Call::Ctrl {
-                    inc: *inc,
-                    attempt: *attempt,
-                },
-            ),
-            ShardMsg::CtrlReply { inc, attempt, .. } => (
-                *to,
-                Call::Ctrl {
-                    inc: *inc,
-                    attempt: *attempt,
-                },
-            ),
             ShardMsg::Transfer { inc, tag, .. } => (*from, Call::Transfer { inc: *inc, tag: *tag }),
             ShardMsg::TransferReply { inc, tag, .. } => {
                 (*to, Call::Transfer { inc: *inc, tag: *tag })
@@ -1078,9 +1020,41 @@ impl Protocol for ShardModel {
             })));
         }
         Some(ShardNode::Ctrler(CtrlerNode {
-            script: self.script().into(),
-            published: 1,
+            published: io.env().latest,
         }))
+    }
+
+    /// The prefix: every message in flight is delivered, in order; each group without
+    /// a leader fires its first server's election timer; then group A's leader ticks
+    /// until A is in configuration 1. Group B stays in configuration 0, so that it may
+    /// still skip configuration 1 (with [`GroupBug::SkipConfigs`]).
+    fn setup(&self, state: &ShardModelState) -> Option<ActionOf<Self>> {
+        if let Some((e, _)) = state.network.iter().next() {
+            return Some(Action::Deliver(e.clone()));
+        }
+        let topology = self.topology();
+        let leader = |gi: usize| {
+            state.up().find_map(|(id, n)| match n {
+                ShardNode::Server(s) if s.gi == gi && s.server.raft().is_leader() => {
+                    Some((id, s))
+                }
+                _ => None,
+            })
+        };
+        for gi in 0..GIDS.len() {
+            if leader(gi).is_none() {
+                return Some(Action::Fire(
+                    topology.server(gi, 0),
+                    ShardTimer::Raft(Timer::Election),
+                ));
+            }
+        }
+        match leader(0) {
+            Some((id, s)) if s.server.state().config().num == 0 => {
+                Some(Action::Fire(id, ShardTimer::Group(GroupTimer::Tick)))
+            }
+            _ => None,
+        }
     }
 
     fn inputs(
@@ -1091,7 +1065,7 @@ impl Protocol for ShardModel {
         out: &mut Vec<ShardInput>,
     ) {
         match node {
-            ShardNode::Ctrler(c) if c.published + 1 < c.script.len() => {
+            ShardNode::Ctrler(c) if c.published < self.configs as u64 => {
                 out.push(ShardInput::Publish)
             }
             ShardNode::Client(c) if !c.clerk.busy() && c.started < self.ops => {
@@ -1103,7 +1077,10 @@ impl Protocol for ShardModel {
 
     fn on_input(&self, node: &mut ShardNode, input: ShardInput, io: &mut Io<'_, ShardNode>) {
         match (node, input) {
-            (ShardNode::Ctrler(c), ShardInput::Publish) => c.published += 1,
+            (ShardNode::Ctrler(c), ShardInput::Publish) => {
+                c.published += 1;
+                io.env_mut().latest = c.published;
+            }
             (ShardNode::Client(c), ShardInput::Start(op)) => {
                 if let Ok(outputs) = c.clerk.start(op.clone()) {
                     c.started += 1;
@@ -1159,13 +1136,20 @@ impl Protocol for ShardModel {
     }
 
     fn within_bounds(&self, state: &ShardModelState) -> bool {
-        state.up().all(|(_, n)| match n {
-            ShardNode::Server(s) => {
-                s.calls <= self.max_calls && s.server.raft().term() <= self.max_term
+        let mut calls = 0;
+        for (_, n) in state.up() {
+            match n {
+                ShardNode::Server(s) => {
+                    if s.server.raft().term() > self.max_term {
+                        return false;
+                    }
+                    calls += s.calls;
+                }
+                ShardNode::Client(c) => calls += c.calls,
+                ShardNode::Ctrler(_) => {}
             }
-            ShardNode::Client(c) => c.calls <= self.max_calls,
-            ShardNode::Ctrler(_) => true,
-        })
+        }
+        calls <= self.max_calls
     }
 
     fn properties(&self) -> Vec<Property<ClusterModel<Self>>> {
@@ -1206,9 +1190,8 @@ impl Protocol for ShardModel {
                 )
             }
             ShardNode::Ctrler(c) => format!(
-                "controller: configurations 1..={} published of {}",
-                c.published,
-                c.script.len() - 1
+                "controller: configurations 1..={} of {} published",
+                c.published, self.configs
             ),
             ShardNode::Client(c) => format!(
                 "client {}: {} config {} started {} calls {}",
@@ -1354,15 +1337,6 @@ pub fn describe_msg(msg: &ShardMsg) -> String {
         ShardMsg::KvReply { attempt, reply } => {
             format!("KvReply #{attempt} {}", describe_reply(reply))
         }
-        ShardMsg::CtrlQuery {
-            attempt, request, ..
-        } => match &request.op {
-            CtrlOp::Query { num } => format!("Query({num}) #{attempt}"),
-            other => format!("{other:?} #{attempt}"),
-        },
-        ShardMsg::CtrlReply {
-            attempt, config, ..
-        } => format!("config {} #{attempt}", config.num),
         ShardMsg::Transfer { tag, request, .. } => match request {
             GroupRpc::Pull { num, shard } => format!("Pull shard {shard} of config {num} #{tag}"),
             GroupRpc::Delete { num, shard } => {
@@ -1375,7 +1349,6 @@ pub fn describe_msg(msg: &ShardMsg) -> String {
         },
         ShardMsg::Failed(call) => match call {
             Call::Kv { attempt } => format!("call failed: Kv #{attempt}"),
-            Call::Ctrl { attempt, .. } => format!("call failed: Query #{attempt}"),
             Call::Transfer { tag, .. } => format!("call failed: transfer #{tag}"),
         },
     }
