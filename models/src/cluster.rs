@@ -18,7 +18,8 @@
 //!   sets them again if it wants);
 //! - [`Action::Crash`] an up node that the protocol lets crash
 //!   ([`Protocol::crashable`]): its value and timers are lost, its durable state is
-//!   kept; and [`Action::Restart`] a down one from what it persisted;
+//!   kept; and [`Action::Restart`] a down one from what it persisted (or at once, in
+//!   the crash's own step, see [`Protocol::restart_at_once`]);
 //! - [`Action::Input`] a local input the protocol offers (a client command, a service
 //!   snapshot), see [`Protocol::inputs`].
 //!
@@ -265,6 +266,16 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     /// clients or a scripted service up).
     fn crashable(&self, _id: NodeId) -> bool {
         true
+    }
+
+    /// Whether a crashed node restarts in the same step (from what it persisted), so
+    /// that no node is ever down. That loses nothing when booting only sets timers: a
+    /// node down for a while behaves like one restarted at once that does nothing until
+    /// then (its timers do not fire, its messages wait in flight or are lost), and the
+    /// model explores that too. By default a crashed node stays down until an
+    /// [`Action::Restart`].
+    fn restart_at_once(&self) -> bool {
+        false
     }
 
     /// The ghost history at the start.
@@ -595,6 +606,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
                         events: &[],
                     },
                 );
+                if self.protocol.restart_at_once() {
+                    self.boot(&mut state, id, true);
+                }
             }
             Action::Restart(id) => {
                 if !matches!(state.slots.get(id), Some(Slot::Down)) {
