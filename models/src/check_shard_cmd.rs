@@ -26,7 +26,7 @@ pub struct CheckShardArgs {
     configs: u64,
     /// The most calls one node makes (controller queries, shard transfers, key/value
     /// requests; retries counted).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 10)]
     max_calls: u32,
     /// The highest Raft term explored.
     #[arg(long, default_value_t = 3)]

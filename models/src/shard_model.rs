@@ -587,7 +587,7 @@ impl ShardModel {
             clients,
             ops: 2,
             configs: 2,
-            max_calls: 4,
+            max_calls: 10,
             max_term: 3,
             max_raft_state: None,
             bug: None,
