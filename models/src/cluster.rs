@@ -4,18 +4,22 @@
 //! A [`ClusterState`] holds, for each server, a [`Slot`] (the node's value and the
 //! timers it has set, or `Down` after a crash), what it has persisted (its
 //! [`Node::Durable`] state, which survives a crash), the messages in flight (a
-//! [`Network`] multiset), the number of crashes so far, and the protocol's ghost
-//! history ([`Protocol::Ghost`]) that the properties read.
+//! [`Network`] multiset), the shared environment ([`Node::Env`]: a scripted service
+//! every node can read, `()` for most models), the number of crashes so far, and the
+//! protocol's ghost history ([`Protocol::Ghost`]) that the properties read.
 //!
 //! The [`Action`]s of a state are every way the world can go on:
 //! - [`Action::Deliver`] any message in flight to its receiver (which must be up), in
 //!   any order;
-//! - [`Action::Drop`] any message in flight, and [`Action::Duplicate`] one (when the
-//!   bounds allow);
+//! - [`Action::Drop`] any message in flight (a protocol may have a loss tell the
+//!   caller, see [`Node::lost`]), and [`Action::Duplicate`] one (when the bounds
+//!   allow);
 //! - [`Action::Fire`] any timer that an up node has set (timers fire once; the node
 //!   sets them again if it wants);
-//! - [`Action::Crash`] an up node (its value and timers are lost, its durable state is
-//!   kept) and [`Action::Restart`] a down one from what it persisted;
+//! - [`Action::Crash`] an up node that the protocol lets crash
+//!   ([`Protocol::crashable`]): its value and timers are lost, its durable state is
+//!   kept; and [`Action::Restart`] a down one from what it persisted (or at once, in
+//!   the crash's own step, see [`Protocol::restart_at_once`]);
 //! - [`Action::Input`] a local input the protocol offers (a client command, a service
 //!   snapshot), see [`Protocol::inputs`].
 //!
@@ -44,6 +48,11 @@ pub trait Node: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static {
     type Durable: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static;
     /// Something the node reports for the ghost history (an apply, a snapshot...).
     type Event: Clone + Debug;
+    /// A value shared by the whole cluster that every step reads and may change: a
+    /// scripted service that answers at once (a model's controller), or `()`. It is part
+    /// of the state, survives crashes, and starts as `Default`. It must not name nodes
+    /// (symmetry reduction does not rename it).
+    type Env: Clone + Debug + Default + Eq + Hash + Send + Sync + 'static;
 
     /// Whether states may be reduced by renaming servers (see [`crate::symmetry`]).
     /// A protocol whose behaviour depends on the order of server ids (a clerk that
@@ -55,12 +64,31 @@ pub trait Node: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static {
 
     /// Handles a timer that fired.
     fn on_timer(&mut self, timer: Self::Timer, io: &mut Io<'_, Self>);
+
+    /// What losing this message in flight does (see [`Loss`]). By default a lost
+    /// message is simply gone, as Raft's RPCs are (they are sent again anyway).
+    fn lost(_envelope: &Envelope<Self::Msg>) -> Loss<Self::Msg> {
+        Loss::Silent
+    }
+}
+
+/// What happens when the network loses a message ([`Action::Drop`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Loss<M> {
+    /// It is gone and nobody is told.
+    Silent,
+    /// It is gone, and this message is put in flight instead to tell the caller, as
+    /// labrpc makes a call whose request or reply was lost fail at its caller.
+    Notify(Envelope<M>),
+    /// It cannot be lost (a failure notice: it stands for the caller's own timeout).
+    Never,
 }
 
 /// What a node step can do to the world: write its durable state, send, set and
 /// cancel timers, and report events.
 pub struct Io<'a, N: Node> {
     me: NodeId,
+    env: &'a mut N::Env,
     durable: &'a mut N::Durable,
     timers: &'a mut Vec<N::Timer>,
     sends: Vec<(NodeId, N::Msg)>,
@@ -71,6 +99,16 @@ impl<'a, N: Node> Io<'a, N> {
     /// The node this step runs on.
     pub fn me(&self) -> NodeId {
         self.me
+    }
+
+    /// The cluster's shared environment, to read.
+    pub fn env(&self) -> &N::Env {
+        self.env
+    }
+
+    /// The cluster's shared environment, to change.
+    pub fn env_mut(&mut self) -> &mut N::Env {
+        self.env
     }
 
     /// The node's durable state, to write to (a write is durable at once).
@@ -141,6 +179,8 @@ pub struct ClusterState<N: Node, G> {
     pub durable: Vec<N::Durable>,
     /// The messages in flight.
     pub network: Network<N::Msg>,
+    /// The shared environment ([`Node::Env`]).
+    pub env: N::Env,
     /// How many crashes happened so far.
     pub crashes: u32,
     /// The protocol's ghost history, for the properties.
@@ -230,7 +270,8 @@ pub trait Protocol: Clone + Send + Sync + 'static {
         self.bounds().servers
     }
 
-    /// Whether node `id` may crash (clients, for example, do not).
+    /// Whether node `id` may crash (by default every node may; a model keeps its clients
+    /// or a scripted service up).
     fn crashable(&self, _id: NodeId) -> bool {
         true
     }
@@ -242,6 +283,16 @@ pub trait Protocol: Clone + Send + Sync + 'static {
 
     /// The durable state of a server that never ran.
     fn fresh_durable(&self, id: NodeId) -> <Self::Node as Node>::Durable;
+
+    /// Whether a crashed node restarts in the same step (from what it persisted), so
+    /// that no node is ever down. That loses nothing when booting only sets timers: a
+    /// node down for a while behaves like one restarted at once that does nothing until
+    /// then (its timers do not fire, its messages wait in flight or are lost), and the
+    /// model explores that too. By default a crashed node stays down until an
+    /// [`Action::Restart`].
+    fn restart_at_once(&self) -> bool {
+        false
+    }
 
     /// The ghost history at the start.
     fn fresh_ghost(&self) -> Self::Ghost;
@@ -260,6 +311,15 @@ pub trait Protocol: Clone + Send + Sync + 'static {
         _timer: &<Self::Node as Node>::Timer,
     ) -> bool {
         true
+    }
+
+    /// The next action of the fixed prefix every run starts with, taken from the booted
+    /// state until this says `None` (the default: no prefix). A model uses it to start
+    /// where its interesting part begins (say, once every group has a leader) without
+    /// exploring every interleaving of getting there; the prefix runs the nodes' own
+    /// code like any other step. Traces start after it.
+    fn setup(&self, _state: &ClusterState<Self::Node, Self::Ghost>) -> Option<ActionOf<Self>> {
+        None
     }
 
     /// The local inputs node `id` (up) takes in `state`, in a deterministic order.
@@ -302,6 +362,10 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     }
 }
 
+/// The most steps [`Protocol::setup`] may take (a guard against a prefix that never
+/// ends).
+const MAX_SETUP_STEPS: usize = 1000;
+
 /// The stateright model of a [`Protocol`] on a cluster.
 #[derive(Clone, Debug)]
 pub struct ClusterModel<P> {
@@ -334,6 +398,7 @@ impl<P: Protocol> ClusterModel<P> {
         let before = node.clone();
         let mut io = Io {
             me: id,
+            env: &mut state.env,
             durable: &mut state.durable[id],
             timers,
             sends: Vec::new(),
@@ -363,6 +428,7 @@ impl<P: Protocol> ClusterModel<P> {
         let mut timers = Vec::new();
         let mut io = Io {
             me: id,
+            env: &mut state.env,
             durable: &mut state.durable[id],
             timers: &mut timers,
             sends: Vec::new(),
@@ -448,11 +514,21 @@ impl<P: Protocol> Model for ClusterModel<P> {
             slots: vec![Slot::Down; n],
             durable: (0..n).map(|i| self.protocol.fresh_durable(i)).collect(),
             network: Network::new(),
+            env: Default::default(),
             crashes: 0,
             ghost: self.protocol.fresh_ghost(),
         };
         for id in 0..n {
             self.boot(&mut state, id, false);
+        }
+        for _ in 0..MAX_SETUP_STEPS {
+            let Some(action) = self.protocol.setup(&state) else {
+                break;
+            };
+            match self.next_state(&state, action) {
+                Some(next) => state = next,
+                None => break,
+            }
         }
         vec![state]
     }
@@ -466,7 +542,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
         }
         if bounds.drops {
             for (e, _) in state.network.iter() {
-                actions.push(Action::Drop(e.clone()));
+                if P::Node::lost(e) != Loss::Never {
+                    actions.push(Action::Drop(e.clone()));
+                }
             }
         }
         if bounds.duplicates && state.network.len() < bounds.max_in_flight {
@@ -514,8 +592,16 @@ impl<P: Protocol> Model for ClusterModel<P> {
                 }
             }
             Action::Drop(e) => {
+                let notice = match P::Node::lost(&e) {
+                    Loss::Silent => None,
+                    Loss::Notify(notice) => Some(notice),
+                    Loss::Never => return None,
+                };
                 if !state.network.take(&e) {
                     return None;
+                }
+                if let Some(notice) = notice {
+                    state.network.send(notice);
                 }
             }
             Action::Duplicate(e) => {
@@ -560,6 +646,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
                         events: &[],
                     },
                 );
+                if self.protocol.restart_at_once() {
+                    self.boot(&mut state, id, true);
+                }
             }
             Action::Restart(id) => {
                 if !matches!(state.slots.get(id), Some(Slot::Down)) {

@@ -493,6 +493,7 @@ impl KvClient {
 }
 
 impl Node for KvNode {
+    type Env = ();
     type Msg = KvMsg;
     type Timer = KvTimer;
     type Durable = Storage<kv::Request>;

@@ -14,6 +14,11 @@
 //!   for any protocol whose nodes host a Raft core.
 //! - [`kv_model`]: the Lab 4 key/value model over `raftlab::rsm::server::Server` and the
 //!   pure clerk, with stateright's linearizability tester over the client history.
+//! - [`properties`]: the Raft properties (Figure 3, snapshots, applies, persistence).
+//! - [`shard_model`]: the shard-migration model over `raftlab::shard::group::GroupServer`
+//!   (two groups, a scripted controller, clerks), with its ghost history.
+//! - [`shard_properties`]: its properties (one owner per shard and configuration,
+//!   acknowledged writes kept, writes applied once, linearizable client history).
 //! - [`trace`]: counterexamples as readable numbered traces.
 //! - [`runner`]: running a check with progress, and its table of results.
 
@@ -23,6 +28,8 @@ pub mod network;
 pub mod properties;
 pub mod raft_model;
 pub mod runner;
+pub mod shard_model;
+pub mod shard_properties;
 pub mod symmetry;
 pub mod trace;
 

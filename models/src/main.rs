@@ -2,6 +2,7 @@
 
 mod check_cmd;
 mod check_kv_cmd;
+mod check_shard_cmd;
 mod dslogs_cmd;
 mod history_report;
 mod sim_cmd;
@@ -68,6 +69,10 @@ enum CheckSystem {
     /// The Lab 4 key/value service (servers and clerks): linearizability of the client
     /// history, and the Raft properties (see `raftlab_models::kv_model`).
     Kv(check_kv_cmd::CheckKvArgs),
+    /// Shard migration between two groups of the shard group core: one owner per shard
+    /// and configuration, acknowledged writes kept, writes applied once, linearizable
+    /// clients (see `raftlab_models::shard_properties`).
+    Shardkv(check_shard_cmd::CheckShardArgs),
 }
 
 #[derive(Subcommand)]
@@ -90,6 +95,9 @@ fn main() -> ExitCode {
         Command::Check {
             system: CheckSystem::Raft(args),
         } => check_cmd::run_check(args),
+        Command::Check {
+            system: CheckSystem::Shardkv(args),
+        } => check_shard_cmd::run_check(args),
         Command::Explore {
             system: ExploreSystem::Raft(args),
         } => check_cmd::run_explore(args),

@@ -354,6 +354,7 @@ impl Node for RaftNode {
     type Timer = Timer;
     type Durable = Storage<Cmd>;
     type Event = RaftEvent;
+    type Env = ();
 
     fn on_message(&mut self, from: NodeId, msg: RaftMsg, io: &mut Io<'_, Self>) {
         let outputs = match msg {

@@ -95,6 +95,7 @@ impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
             slots,
             durable,
             network: self.network.map(|e| e.renumber(map)),
+            env: self.env.clone(),
             crashes: self.crashes,
             ghost: self.ghost.renumber(map),
         }

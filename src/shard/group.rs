@@ -51,7 +51,7 @@ macro_rules! event {
 pub const TICK: TimeRange = TimeRange::millis(100, 100);
 
 /// A shard's data and duplicate table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Shard {
     /// Key -> value.
     pub data: BTreeMap<String, String>,
@@ -89,7 +89,7 @@ impl ShardState {
 }
 
 /// A log entry of a shard group.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum GroupCmd {
     /// A clerk's request.
     Client(Request<Op>),
@@ -126,7 +126,7 @@ pub enum GroupCmd {
 }
 
 /// A request from one group's leader to another group's server.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum GroupRpc {
     /// Send me shard `shard` as it was when you entered configuration `num`.
     Pull {
@@ -145,7 +145,7 @@ pub enum GroupRpc {
 }
 
 /// The answer to a [`GroupRpc`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum GroupRpcReply {
     /// The shard (answers Pull).
     Shard(Shard),
