@@ -100,7 +100,7 @@ impl CheckShardArgs {
 
     fn describe(&self) -> String {
         format!(
-            "2 groups x {} server{}, {} client{} x {} op{}, {} configurations, <= {} calls per node, terms <= {}, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            "2 groups x {} server{}, {} client{} x {} op{}, {} configurations, <= {} calls in all, terms <= {}, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
             self.group_size,
             plural(self.group_size),
             self.clients,
