@@ -37,7 +37,7 @@ pub struct RaftBoundsArgs {
     #[arg(long, default_value_t = raftlab::raft::Config::DEFAULT_MAX_APPEND_ENTRIES)]
     pub max_append_entries: usize,
     /// The most messages in flight at once.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 2)]
     pub max_in_flight: usize,
     /// The most crashes in one run (a crashed node keeps only what it persisted).
     #[arg(long, default_value_t = 1)]
@@ -48,24 +48,31 @@ pub struct RaftBoundsArgs {
     /// The network never loses messages.
     #[arg(long)]
     pub no_drops: bool,
-    /// The network may duplicate messages.
+    /// The network never duplicates messages.
     #[arg(long)]
-    pub duplicates: bool,
+    pub no_duplicates: bool,
     /// Switch on a deliberate bug in every node (see `raftlab::raft::Bug`).
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<Bug>,
+    /// With --bug: use the small bounds known to expose that bug instead of the flags
+    /// above (the bounds the tests pin its shortest counterexample under).
+    #[arg(long, requires = "bug")]
+    pub bug_bounds: bool,
 }
 
 impl RaftBoundsArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<RaftModel, String> {
+        if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
+            return Ok(RaftModel::exposing(bug));
+        }
         let model = RaftModel {
             bounds: Bounds {
                 servers: self.servers as usize,
                 max_in_flight: self.max_in_flight,
                 max_crashes: self.crashes,
                 drops: !self.no_drops,
-                duplicates: self.duplicates,
+                duplicates: !self.no_duplicates,
             },
             max_term: self.max_term,
             max_log: self.max_log,
@@ -76,26 +83,6 @@ impl RaftBoundsArgs {
         model.validate()?;
         Ok(model)
     }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
-            self.servers,
-            self.max_term,
-            self.max_log,
-            self.max_append_entries,
-            self.max_in_flight,
-            self.crashes,
-            on(!self.no_snapshots),
-            on(!self.no_drops),
-            on(self.duplicates),
-            self.bug.map_or("none".to_string(), |b| b.name().to_string())
-        )
-    }
-}
-
-fn on(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
 }
 
 /// Options of `raftlab check raft`.
@@ -176,7 +163,7 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
     };
     println!(
         "raftlab check raft: {}; {search}, {} thread{}",
-        args.bounds.describe(),
+        model.describe(),
         options.threads,
         if options.threads == 1 { "" } else { "s" }
     );
@@ -221,7 +208,7 @@ pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
     }
     println!(
         "raftlab explore raft: {}\nExplorer on http://{address}/ (Ctrl-C to stop)",
-        args.bounds.describe()
+        model.describe()
     );
     let _ = model.into_model().checker().serve(address);
     ExitCode::SUCCESS

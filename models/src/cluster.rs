@@ -433,12 +433,7 @@ impl<P: Protocol> ClusterModel<P> {
         let p = &self.protocol;
         match action {
             Action::Deliver(e) => format!("S{} -> S{} {}", e.from, e.to, p.describe_msg(&e.msg)),
-            Action::Drop(e) => format!(
-                "drop S{} -> S{} {}",
-                e.from,
-                e.to,
-                p.describe_msg(&e.msg)
-            ),
+            Action::Drop(e) => format!("drop S{} -> S{} {}", e.from, e.to, p.describe_msg(&e.msg)),
             Action::Duplicate(e) => format!(
                 "duplicate S{} -> S{} {}",
                 e.from,

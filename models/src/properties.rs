@@ -146,8 +146,7 @@ fn state_machine_safety(_: &M, s: &RaftState) -> bool {
 
 fn applies_in_order(_: &M, s: &RaftState) -> bool {
     clear(s, violation::APPLY_ORDER)
-        && s
-            .up()
+        && s.up()
             .all(|(_, n)| n.applied.len() as Index == n.raft.commit_index())
 }
 
@@ -163,7 +162,11 @@ fn snapshot_committed(s: &RaftState, index: Index, term: u64) -> bool {
 
 fn snapshots_committed(_: &M, s: &RaftState) -> bool {
     s.up().all(|(_, n)| {
-        snapshot_committed(s, n.raft.log().snapshot_index(), n.raft.log().snapshot_term())
+        snapshot_committed(
+            s,
+            n.raft.log().snapshot_index(),
+            n.raft.log().snapshot_term(),
+        )
     }) && s.durable.iter().all(|d| {
         let log = &d.state().log;
         snapshot_committed(s, log.snapshot_index(), log.snapshot_term())

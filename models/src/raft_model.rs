@@ -24,10 +24,10 @@
 use std::sync::Arc;
 
 use raftlab::codec;
+use raftlab::raft::{AppendOutcome, LogWrite, Persist};
 use raftlab::raft::{
     Apply, Bug, Config, Index, Log, Output, Raft, Reply, Request, Role, Storage, Term, Timer,
 };
-use raftlab::raft::{AppendOutcome, LogWrite, Persist};
 use stateright::Property;
 
 use crate::NodeId;
@@ -165,16 +165,16 @@ pub type RaftState = ClusterState<RaftNode, RaftHistory>;
 
 impl Default for RaftModel {
     /// The defaults of `raftlab check raft`: three servers, terms up to 2, logs of at
-    /// most one entry, three messages in flight, one crash, snapshots and drops on,
-    /// no duplicates.
+    /// most one entry, two messages in flight, one crash, snapshots, drops and
+    /// duplicates on.
     fn default() -> Self {
         RaftModel {
             bounds: Bounds {
                 servers: 3,
-                max_in_flight: 3,
+                max_in_flight: 2,
                 max_crashes: 1,
                 drops: true,
-                duplicates: false,
+                duplicates: true,
             },
             max_term: 2,
             max_log: 1,
@@ -255,6 +255,25 @@ impl RaftModel {
             Bug::CommitAllOnRestart => m.bounds.max_crashes = 1,
         }
         m
+    }
+
+    /// The bounds in one line, as `raftlab check raft` prints them.
+    pub fn describe(&self) -> String {
+        let on = |b: bool| if b { "on" } else { "off" };
+        format!(
+            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            self.bounds.servers,
+            self.max_term,
+            self.max_log,
+            self.max_append_entries,
+            self.bounds.max_in_flight,
+            self.bounds.max_crashes,
+            on(self.snapshots),
+            on(self.bounds.drops),
+            on(self.bounds.duplicates),
+            self.bug
+                .map_or("none".to_string(), |b| b.name().to_string())
+        )
     }
 
     fn config(&self, id: NodeId) -> Config {
@@ -613,9 +632,9 @@ impl Protocol for RaftModel {
     }
 
     fn within_bounds(&self, state: &RaftState) -> bool {
-        state
-            .up()
-            .all(|(_, n)| n.raft.term() <= self.max_term && n.raft.log().last_index() <= self.max_log)
+        state.up().all(|(_, n)| {
+            n.raft.term() <= self.max_term && n.raft.log().last_index() <= self.max_log
+        })
     }
 
     fn properties(&self) -> Vec<Property<ClusterModel<Self>>> {
@@ -645,10 +664,7 @@ impl Protocol for RaftModel {
                     .collect::<Vec<_>>()
                     .join(",")
             ),
-            Role::Leader { match_index, .. } => format!(
-                "LEADER match{:?}",
-                match_index
-            ),
+            Role::Leader { match_index, .. } => format!("LEADER match{:?}", match_index),
         };
         let vote = r.voted_for().map_or("-".to_string(), |v| format!("S{v}"));
         format!(
@@ -677,7 +693,11 @@ impl Protocol for RaftModel {
 
 /// A log as its entries' terms, with the snapshot in front: `[snap 1/T1 | T2 T2]`.
 pub fn describe_log(log: &Log<Cmd>) -> String {
-    let entries: Vec<String> = log.entries().iter().map(|e| format!("T{}", e.term)).collect();
+    let entries: Vec<String> = log
+        .entries()
+        .iter()
+        .map(|e| format!("T{}", e.term))
+        .collect();
     if log.snapshot_index() > 0 {
         format!(
             "[snap {}/T{} | {}]",

@@ -172,7 +172,12 @@ impl<P: Protocol> CheckReport<P> {
 
     /// The table of properties, one line each.
     pub fn table(&self) -> String {
-        let width = self.properties.iter().map(|p| p.name.len()).max().unwrap_or(0);
+        let width = self
+            .properties
+            .iter()
+            .map(|p| p.name.len())
+            .max()
+            .unwrap_or(0);
         let mut out = String::new();
         let _ = writeln!(out, "{:<width$}  {:<9}  result", "property", "kind");
         for p in &self.properties {
@@ -184,10 +189,9 @@ impl<P: Protocol> CheckReport<P> {
             let result = match &p.outcome {
                 Outcome::Holds => "holds".to_string(),
                 Outcome::NoCounterexample => "no counterexample (search not exhaustive)".into(),
-                Outcome::Violated(_) => format!(
-                    "VIOLATED at depth {} (trace below)",
-                    p.depth().unwrap_or(0)
-                ),
+                Outcome::Violated(_) => {
+                    format!("VIOLATED at depth {} (trace below)", p.depth().unwrap_or(0))
+                }
                 Outcome::Reached(_) => format!("reached at depth {}", p.depth().unwrap_or(0)),
                 Outcome::NotReached if self.exhaustive => "NOT REACHED".into(),
                 Outcome::NotReached => "not reached (search not exhaustive)".into(),
@@ -341,13 +345,16 @@ fn finish<P: Protocol, C: Checker<ClusterModel<P>>>(
     }
     let discoveries: HashMap<&'static str, Path<StateOf<P>, ActionOf<P>>> = checker.discoveries();
     let timed_out = options.timeout.is_some_and(|t| elapsed >= t);
-    let any_failure = checker.model().properties().iter().any(|p| {
-        p.expectation == Expectation::Always && discoveries.contains_key(p.name)
-    });
-    let exhaustive = !matches!(options.strategy, Strategy::Simulate(_))
-        && !timed_out
-        && options.max_depth.is_none()
-        && !(options.stop == StopWhen::FirstViolation && any_failure);
+    let any_failure = checker
+        .model()
+        .properties()
+        .iter()
+        .any(|p| p.expectation == Expectation::Always && discoveries.contains_key(p.name));
+    let cut_short = matches!(options.strategy, Strategy::Simulate(_))
+        || timed_out
+        || options.max_depth.is_some()
+        || (options.stop == StopWhen::FirstViolation && any_failure);
+    let exhaustive = !cut_short;
     let properties = checker
         .model()
         .properties()

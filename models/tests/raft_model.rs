@@ -98,7 +98,11 @@ fn small_state_count_is_pinned_and_every_property_is_reached() {
 /// Finds `bug` under [`RaftModel::exposing`] with a one-thread BFS (so the path is a
 /// shortest one) and checks which property breaks and at what depth.
 fn find(bug: Bug, property: &str, depth: usize) {
-    let report = run(RaftModel::exposing(bug), Strategy::Bfs, StopWhen::FirstViolation);
+    let report = run(
+        RaftModel::exposing(bug),
+        Strategy::Bfs,
+        StopWhen::FirstViolation,
+    );
     let violated: Vec<_> = report.violations().map(|p| (p.name, p.depth())).collect();
     assert!(
         violated.contains(&(property, Some(depth))),
@@ -205,9 +209,12 @@ fn counterexample_trace_is_readable() {
     assert!(trace.contains("  1. fire election timer S"), "{trace}");
     assert!(trace.contains("RequestVote T1 last 0/T0"), "{trace}");
     assert!(trace.contains("VoteReply T1 granted"), "{trace}");
-    assert_eq!(trace.matches("LEADER").count() >= 2, true, "{trace}");
+    assert!(trace.matches("LEADER").count() >= 2, "{trace}");
     let text = report.traces(&model);
-    assert!(text.contains("Counterexample to \"election safety\""), "{text}");
+    assert!(
+        text.contains("Counterexample to \"election safety\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -221,7 +228,12 @@ fn representative_is_a_renaming_with_the_same_properties() {
         assert_eq!(state.renumbered(&state.canonical_map()), rep);
         assert_eq!(rep.representative(), rep, "a representative is its own");
         for p in &properties {
-            assert_eq!((p.condition)(&model, &state), (p.condition)(&model, &rep), "{}", p.name);
+            assert_eq!(
+                (p.condition)(&model, &state),
+                (p.condition)(&model, &rep),
+                "{}",
+                p.name
+            );
         }
         for (perm, inverse) in [([1, 2, 0], [2, 0, 1]), ([2, 1, 0], [2, 1, 0])] {
             assert_eq!(state.renumbered(&perm).renumbered(&inverse), state);
