@@ -602,8 +602,12 @@ impl ShardModel {
     pub fn exposing(bug: GroupBug) -> ShardModel {
         let mut m = ShardModel::new(1, 1);
         m.bug = Some(bug);
+        m.ops = 1;
         m.bounds.max_crashes = 0;
-        m.ops = 2;
+        m.bounds.max_in_flight = 2;
+        // Only a lost answer to a pull makes the new owner pull again, from a group
+        // that already deleted the shard.
+        m.bounds.drops = bug == GroupBug::DeleteBeforeAck;
         m
     }
 
