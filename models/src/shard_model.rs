@@ -760,6 +760,10 @@ impl ServerNode {
     /// stutter step, but a new state each time. The model does not take it (the timer
     /// stays set), as if the tick came later; found by running the tick on a copy.
     fn idle_tick(&self, env: &Published) -> bool {
+        if !self.server.raft().is_leader() {
+            // A follower's tick only sets the timer again.
+            return true;
+        }
         let mut probe = self.server.clone();
         let only_timers = |outputs: &[GroupOutput]| {
             outputs.iter().all(|o| {
