@@ -52,6 +52,11 @@ pub struct CheckShardArgs {
     /// delete-before-ack or skip-configs.
     #[arg(long, value_parser = parse_bug)]
     bug: Option<GroupBug>,
+    /// With --bug: ignore the other bounds and use the small ones known to expose it
+    /// (`ShardModel::exposing`, the bounds the tests pin its shortest counterexample
+    /// under).
+    #[arg(long, requires = "bug")]
+    bug_bounds: bool,
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -83,6 +88,9 @@ pub struct CheckShardArgs {
 impl CheckShardArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<ShardModel, String> {
+        if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
+            return Ok(ShardModel::exposing(bug));
+        }
         let mut model = ShardModel::new(self.group_size as usize, self.clients as usize);
         model.ops = self.ops as usize;
         model.configs = self.configs as usize;
@@ -98,30 +106,34 @@ impl CheckShardArgs {
         Ok(model)
     }
 
-    fn describe(&self) -> String {
+}
+
+/// One line describing the model's bounds.
+fn describe(m: &ShardModel) -> String {
+    {
         format!(
-            "2 groups x {} server{}, {} client{} x {} op{}, {} configurations, <= {} calls per node, terms <= {}, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
-            self.group_size,
-            plural(self.group_size),
-            self.clients,
-            plural(self.clients),
-            self.ops,
-            plural(self.ops),
-            self.configs,
-            self.max_calls,
-            self.max_term,
-            self.max_in_flight,
-            self.crashes,
-            self.snapshot_bytes
+            "2 groups x {} server{}, {} client{} x {} op{}, {} configurations, <= {} calls in all, terms <= {}, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            m.group_size,
+            plural(m.group_size),
+            m.clients,
+            plural(m.clients),
+            m.ops,
+            plural(m.ops),
+            m.configs,
+            m.max_calls,
+            m.max_term,
+            m.bounds.max_in_flight,
+            m.bounds.max_crashes,
+            m.max_raft_state
                 .map_or("off".to_string(), |b| format!("at {b} bytes")),
-            on(!self.no_drops),
-            on(self.duplicates),
-            self.bug.map_or("none", bug_name)
+            on(m.bounds.drops),
+            on(m.bounds.duplicates),
+            m.bug.map_or("none", bug_name)
         )
     }
 }
 
-fn plural(n: u64) -> &'static str {
+fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
@@ -171,7 +183,7 @@ pub fn run_check(args: CheckShardArgs) -> ExitCode {
     };
     println!(
         "raftlab check shardkv: {}; {search}, {} thread{}",
-        args.describe(),
+        describe(&model),
         options.threads,
         if options.threads == 1 { "" } else { "s" }
     );

@@ -601,8 +601,12 @@ impl ShardModel {
     pub fn exposing(bug: GroupBug) -> ShardModel {
         let mut m = ShardModel::new(1, 1);
         m.bug = Some(bug);
+        m.ops = 1;
         m.bounds.max_crashes = 0;
-        m.ops = 2;
+        m.bounds.max_in_flight = 2;
+        // Only a lost answer to a pull makes the new owner pull again, from a group
+        // that already deleted the shard.
+        m.bounds.drops = bug == GroupBug::DeleteBeforeAck;
         m
     }
 
@@ -755,6 +759,10 @@ impl ServerNode {
     /// stutter step, but a new state each time. The model does not take it (the timer
     /// stays set), as if the tick came later; found by running the tick on a copy.
     fn idle_tick(&self, env: &Published) -> bool {
+        if !self.server.raft().is_leader() {
+            // A follower's tick only sets the timer again.
+            return true;
+        }
         let mut probe = self.server.clone();
         let only_timers = |outputs: &[GroupOutput]| {
             outputs.iter().all(|o| {
