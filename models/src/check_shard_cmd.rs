@@ -105,7 +105,6 @@ impl CheckShardArgs {
         model.validate()?;
         Ok(model)
     }
-
 }
 
 /// One line describing the model's bounds.

@@ -142,8 +142,14 @@ fn counterexample_trace_is_readable() {
         trace.contains("S0 G100 T1 LEADER log [T1:Config1] commit 1 config 1"),
         "{trace}"
     );
-    assert!(trace.contains("client starts Append(\"1\", \"a\") on S3"), "{trace}");
-    assert!(trace.contains("controller publishes its next configuration"), "{trace}");
+    assert!(
+        trace.contains("client starts Append(\"1\", \"a\") on S3"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("controller publishes its next configuration"),
+        "{trace}"
+    );
     assert!(trace.contains("Pull shard 9 of config 2 #1"), "{trace}");
     assert!(trace.contains("drop S0 -> S1 Shard{1=\"a\"} #1"), "{trace}");
     assert!(trace.contains("call failed: transfer #1"), "{trace}");
