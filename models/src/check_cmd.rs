@@ -3,6 +3,7 @@
 //! ([`SearchArgs`]) and the running and printing of a check ([`run_search`],
 //! [`run_explorer`]) are shared with `check kv` (see `check_kv_cmd`).
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -39,7 +40,7 @@ pub struct RaftBoundsArgs {
     #[arg(long, default_value_t = raftlab::raft::Config::DEFAULT_MAX_APPEND_ENTRIES)]
     pub max_append_entries: usize,
     /// The most messages in flight at once.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 2)]
     pub max_in_flight: usize,
     /// The most crashes in one run (a crashed node keeps only what it persisted).
     #[arg(long, default_value_t = 1)]
@@ -50,24 +51,31 @@ pub struct RaftBoundsArgs {
     /// The network never loses messages.
     #[arg(long)]
     pub no_drops: bool,
-    /// The network may duplicate messages.
+    /// The network never duplicates messages.
     #[arg(long)]
-    pub duplicates: bool,
+    pub no_duplicates: bool,
     /// Switch on a deliberate bug in every node (see `raftlab::raft::Bug`).
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<Bug>,
+    /// With --bug: use the small bounds known to expose that bug instead of the flags
+    /// above (the bounds the tests pin its shortest counterexample under).
+    #[arg(long, requires = "bug")]
+    pub bug_bounds: bool,
 }
 
 impl RaftBoundsArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<RaftModel, String> {
+        if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
+            return Ok(RaftModel::exposing(bug));
+        }
         let model = RaftModel {
             bounds: Bounds {
                 servers: self.servers as usize,
                 max_in_flight: self.max_in_flight,
                 max_crashes: self.crashes,
                 drops: !self.no_drops,
-                duplicates: self.duplicates,
+                duplicates: !self.no_duplicates,
             },
             max_term: self.max_term,
             max_log: self.max_log,
@@ -78,27 +86,6 @@ impl RaftBoundsArgs {
         model.validate()?;
         Ok(model)
     }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
-            self.servers,
-            self.max_term,
-            self.max_log,
-            self.max_append_entries,
-            self.max_in_flight,
-            self.crashes,
-            on(!self.no_snapshots),
-            on(!self.no_drops),
-            on(self.duplicates),
-            self.bug
-                .map_or("none".to_string(), |b| b.name().to_string())
-        )
-    }
-}
-
-fn on(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
 }
 
 /// Options of `raftlab check raft`.
@@ -156,7 +143,7 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
     };
     run_search(
         "raftlab check raft",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         &args.search,
     )
@@ -201,15 +188,21 @@ pub fn run_search<P: Protocol>(
         Strategy::Dfs => "DFS".into(),
         Strategy::Simulate(seed) => format!("simulation from seed {seed}"),
     };
-    println!(
+    // A closed standard output (`| head`) is not an error worth a panic: the exit
+    // code still tells the result.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "{command}: {bounds}; {search}, {} thread{}",
         options.threads,
         if options.threads == 1 { "" } else { "s" }
     );
+    let _ = out.flush();
     let report = runner::check(model.clone(), &options);
-    println!("{}\n", report.summary());
-    print!("{}", report.table());
-    print!("{}", report.traces(&model));
+    let _ = writeln!(out, "{}\n", report.summary());
+    let _ = write!(out, "{}", report.table());
+    let _ = write!(out, "{}", report.traces(&model));
+    let _ = out.flush();
     if report.violations().next().is_some() {
         ExitCode::from(1)
     } else if report.exhaustive && report.unreached().next().is_some() {
@@ -240,7 +233,7 @@ pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
     };
     run_explorer(
         "raftlab explore raft",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         args.port,
     )

@@ -91,11 +91,19 @@ pub struct KvBoundsArgs {
     /// from its own store, without the log), or any Raft bug of `raftlab check raft`.
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<KvBug>,
+    /// With --bug: use the small bounds under which the tests pin that bug's shortest
+    /// counterexample (for local-reads: these defaults with clients taking turns)
+    /// instead of the flags above.
+    #[arg(long, requires = "bug")]
+    pub bug_bounds: bool,
 }
 
 impl KvBoundsArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<KvModel, String> {
+        if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
+            return Ok(KvModel::exposing(bug));
+        }
         let model = KvModel {
             bounds: Bounds {
                 servers: self.servers as usize,
@@ -119,39 +127,6 @@ impl KvBoundsArgs {
         model.validate()?;
         Ok(model)
     }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} servers, {} clients x {} ops on {} key{}, terms <= {}, logs <= {}, <= {} calls per clerk, <= {} heartbeats per term, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, clerks {}{}, bug {}",
-            self.servers,
-            self.clients,
-            self.ops,
-            self.keys,
-            if self.keys == 1 { "" } else { "s" },
-            self.max_term,
-            self.max_log,
-            self.max_calls,
-            self.max_heartbeats
-                .0
-                .map_or("any".to_string(), |h| h.to_string()),
-            self.max_in_flight,
-            self.crashes,
-            on(self.snapshots),
-            on(!self.no_drops),
-            on(self.duplicates),
-            if self.impatient_clerks {
-                "impatient"
-            } else {
-                "patient"
-            },
-            if self.take_turns { " taking turns" } else { "" },
-            self.bug.map_or("none", KvBug::name)
-        )
-    }
-}
-
-fn on(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
 }
 
 /// Options of `raftlab check kv`.
@@ -174,7 +149,7 @@ pub fn run_check(args: CheckKvArgs) -> ExitCode {
     };
     run_search(
         "raftlab check kv",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         &args.search,
     )
@@ -201,7 +176,7 @@ pub fn run_explore(args: ExploreKvArgs) -> ExitCode {
     };
     run_explorer(
         "raftlab explore kv",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         args.port,
     )

@@ -366,6 +366,41 @@ impl KvModel {
         Ok(())
     }
 
+    /// The bounds in one line, as `raftlab check kv` prints them.
+    pub fn describe(&self) -> String {
+        let on = |b: bool| if b { "on" } else { "off" };
+        format!(
+            "{} servers, {} clients x {} op{} on {} key{} ({}), terms <= {}, logs <= {}, <= {} calls per clerk ({}), <= {} heartbeats per term, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            self.bounds.servers,
+            self.clients,
+            self.ops,
+            if self.ops == 1 { "" } else { "s" },
+            self.keys,
+            if self.keys == 1 { "" } else { "s" },
+            if self.overlap {
+                "overlapping"
+            } else {
+                "taking turns"
+            },
+            self.max_term,
+            self.max_log,
+            self.max_calls,
+            if self.patient_clerks {
+                "patient"
+            } else {
+                "impatient"
+            },
+            self.max_heartbeats
+                .map_or("any".to_string(), |h| h.to_string()),
+            self.bounds.max_in_flight,
+            self.bounds.max_crashes,
+            on(self.snapshots),
+            on(self.bounds.drops),
+            on(self.bounds.duplicates),
+            self.bug.map_or("none", KvBug::name)
+        )
+    }
+
     /// The bounds of the CI test: the defaults with clients taking turns (client 0's
     /// Put and client 1's Get, in either order), about 600 000 states.
     pub fn ci() -> KvModel {

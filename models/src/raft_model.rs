@@ -166,16 +166,16 @@ pub type RaftState = ClusterState<RaftNode, RaftHistory>;
 
 impl Default for RaftModel {
     /// The defaults of `raftlab check raft`: three servers, terms up to 2, logs of at
-    /// most one entry, three messages in flight, one crash, snapshots and drops on,
-    /// no duplicates.
+    /// most one entry, two messages in flight, one crash, snapshots, drops and
+    /// duplicates on.
     fn default() -> Self {
         RaftModel {
             bounds: Bounds {
                 servers: 3,
-                max_in_flight: 3,
+                max_in_flight: 2,
                 max_crashes: 1,
                 drops: true,
-                duplicates: false,
+                duplicates: true,
             },
             max_term: 2,
             max_log: 1,
@@ -256,6 +256,25 @@ impl RaftModel {
             Bug::CommitAllOnRestart => m.bounds.max_crashes = 1,
         }
         m
+    }
+
+    /// The bounds in one line, as `raftlab check raft` prints them.
+    pub fn describe(&self) -> String {
+        let on = |b: bool| if b { "on" } else { "off" };
+        format!(
+            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            self.bounds.servers,
+            self.max_term,
+            self.max_log,
+            self.max_append_entries,
+            self.bounds.max_in_flight,
+            self.bounds.max_crashes,
+            on(self.snapshots),
+            on(self.bounds.drops),
+            on(self.bounds.duplicates),
+            self.bug
+                .map_or("none".to_string(), |b| b.name().to_string())
+        )
     }
 
     fn config(&self, id: NodeId) -> Config {

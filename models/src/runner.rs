@@ -350,10 +350,11 @@ fn finish<P: Protocol, C: Checker<ClusterModel<P>>>(
         .properties()
         .iter()
         .any(|p| p.expectation == Expectation::Always && discoveries.contains_key(p.name));
-    let exhaustive = !matches!(options.strategy, Strategy::Simulate(_))
-        && !timed_out
-        && options.max_depth.is_none()
-        && !(options.stop == StopWhen::FirstViolation && any_failure);
+    let cut_short = matches!(options.strategy, Strategy::Simulate(_))
+        || timed_out
+        || options.max_depth.is_some()
+        || (options.stop == StopWhen::FirstViolation && any_failure);
+    let exhaustive = !cut_short;
     let properties = checker
         .model()
         .properties()

@@ -1,0 +1,95 @@
+//! `raftlab check raft` and `raftlab explore raft` from the command line.
+
+use std::net::TcpListener;
+use std::process::{Command, Output};
+
+fn raftlab(args: &[&str]) -> Output {
+    match Command::new(env!("CARGO_BIN_EXE_raftlab"))
+        .args(args)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!("cannot run raftlab: {e}"),
+    }
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const TINY: [&str; 11] = [
+    "--no-duplicates",
+    "--max-term",
+    "1",
+    "--crashes",
+    "0",
+    "--no-snapshots",
+    "--max-in-flight",
+    "2",
+    "--quiet",
+    "--threads",
+    "1",
+];
+
+#[test]
+fn check_prints_a_table_and_exits_zero() {
+    let out = raftlab(&[&["check", "raft"][..], &TINY].concat());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1267 unique states"), "{stdout}");
+    assert!(stdout.contains("exhaustive"), "{stdout}");
+    assert!(stdout.contains("election safety"), "{stdout}");
+    assert!(stdout.contains("holds"), "{stdout}");
+    assert!(stdout.contains("reached at depth"), "{stdout}");
+}
+
+#[test]
+fn check_with_a_bug_prints_the_trace_and_exits_one() {
+    let out = raftlab(
+        &[
+            &["check", "raft", "--bug", "vote-twice", "--bfs", "--first"][..],
+            &TINY,
+        ]
+        .concat(),
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("VIOLATED at depth 10"), "{stdout}");
+    assert!(
+        stdout.contains("Counterexample to \"election safety\" (10 steps):"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  1. fire election timer S"), "{stdout}");
+    assert!(stdout.contains("sent S"), "{stdout}");
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    let out = raftlab(&["check", "raft", "--max-term", "0"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--max-term 0"), "{stderr}");
+    let out = raftlab(&["check", "raft", "--bug", "no-such-bug"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no bug named"), "{stderr}");
+    assert!(stderr.contains("vote-twice"), "{stderr}");
+}
+
+#[test]
+fn explore_says_when_its_port_is_taken() {
+    let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
+        return;
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    let port = addr.port().to_string();
+    let out = raftlab(&["explore", "raft", "--port", &port]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot listen"), "{stderr}");
+}
