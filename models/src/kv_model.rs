@@ -16,9 +16,9 @@
 //! - a client is the core's pure clerk (`Clerk<Op, String>`) and how many of its
 //!   operations it has started. Its `Send` outputs become [`KvMsg::Call`]s carrying the
 //!   clerk's attempt number, which the server's answer ([`KvMsg::Answer`]) carries
-//!   back; its one timer (a request timeout or a backoff) is fired by the model at any
-//!   moment, like every timer. A lost call or answer is noticed through that timer,
-//!   which is also how the lab's failed `Call` reaches a clerk. Clients never crash.
+//!   back; its one timer (a request timeout or a backoff) is fired by the model. A
+//!   lost call or answer is noticed through that timer, which is also how the lab's
+//!   failed `Call` reaches a clerk. Clients never crash.
 //!
 //! Each client runs a small script ([`KvModel::op`]): operation `j` of client `c` is a
 //! write (client 0 `Put`s, the others `Append`) when `c + j` is even and a `Get`
@@ -46,6 +46,18 @@
 //! completes, a `Get` returns another client's write, every operation completes, and
 //! (when the bounds allow) a follower installs a snapshot and a restarted server
 //! applies again.
+//!
+//! Bounds ([`KvModel`]): the cluster's (servers, messages in flight, crashes, drops,
+//! duplicates), the highest term, the longest log (every call a leader takes is an
+//! entry), the calls one clerk makes over its script, and three bounds on timing, each
+//! a switch: **patient clerks** (a clerk's timer fires only when neither its current
+//! call nor the answer to it is in flight: the call was lost, or a server holds it
+//! without answering; see [`Protocol::may_fire`]), **heartbeats per term** (how often a
+//! leader's heartbeat timer may fire in one term; a leader also replicates when it
+//! takes a request and when a reply asks for more), and **taking turns** (a client
+//! starts an operation only while no other has one running). Heartbeats multiply the
+//! state space most: the CI bounds ([`KvModel::ci`]) have 614,033 states with none and
+//! more than 1.6 million with one per term.
 //!
 //! The deliberate service bug [`ServiceBug::LocalReads`] (a leader answers a `Get`
 //! from its own store without going through the log) breaks **linearizable**: a leader
@@ -152,6 +164,8 @@ pub enum KvEvent {
     Invoked(Op),
     /// A client's operation returned this value.
     Returned(String),
+    /// A server installed a snapshot from the leader (its applied index moved).
+    InstalledSnapshot,
     /// `Server::restore` refused what the server had persisted.
     RestoreFailed(String),
 }
@@ -583,7 +597,12 @@ impl KvNode {
     fn on_message_inner(&mut self, from: NodeId, msg: KvMsg, io: &mut Io<'_, Self>) {
         match (self, msg) {
             (KvNode::Server { server, .. }, KvMsg::RaftRequest(r)) => {
-                carry_out_server(server.raft_request(from, r), io)
+                let snapshot = matches!(r, raft::Request::InstallSnapshot(_));
+                let applied = server.applied();
+                carry_out_server(server.raft_request(from, r), io);
+                if snapshot && server.applied() > applied {
+                    io.event(KvEvent::InstalledSnapshot);
+                }
             }
             (KvNode::Server { server, .. }, KvMsg::RaftReply(r)) => {
                 carry_out_server(server.raft_reply(from, r), io)
@@ -813,9 +832,6 @@ impl Protocol for KvModel {
                     .raft
                     .observe_commits(before.map(Server::raft), a.raft());
                 if let Some(b) = before {
-                    if a.raft().log().snapshot_index() > b.applied() {
-                        ghost.raft.reached |= reached::SNAPSHOT_INSTALLED;
-                    }
                     let restarted = matches!(
                         step.after,
                         Some(KvNode::Server {
@@ -859,6 +875,7 @@ impl Protocol for KvModel {
                         ghost.reached |= kv_reached::READ_OTHERS_WRITE;
                     }
                 }
+                KvEvent::InstalledSnapshot => ghost.raft.reached |= reached::SNAPSHOT_INSTALLED,
                 KvEvent::RestoreFailed(_) => {
                     ghost.raft.violations |= crate::raft_model::violation::PERSISTED_STATE
                 }
@@ -943,15 +960,15 @@ impl Protocol for KvModel {
             KvNode::Client(c) => {
                 let state = if c.clerk.busy() {
                     format!(
-                        "running {}, next call to S{}",
+                        "running {} with S{}",
                         describe_op(&self.op(self.client_index_of(c), c.started.saturating_sub(1))),
                         c.clerk.leader()
                     )
                 } else {
-                    format!("idle, leader guess S{}", c.clerk.leader())
+                    format!("idle, tries S{} first", c.clerk.leader())
                 };
                 format!(
-                    "clerk: {}/{} ops started, {state}, {} calls",
+                    "clerk: {}/{} ops started, {state}, {} calls made",
                     c.started, self.ops, c.attempts
                 )
             }
