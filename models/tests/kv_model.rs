@@ -11,11 +11,13 @@ use raftlab_models::runner::{self, CheckOptions, CheckReport, Outcome, StopWhen,
 use raftlab_models::trace::render_path;
 use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
 
-/// Three servers, two clients taking turns (client 0 puts, client 1 gets), one term,
-/// two calls per clerk, two messages in flight, no heartbeats, no crashes.
-fn tiny() -> KvModel {
+/// The CI bounds with one term, a server crash and snapshots after every apply: the
+/// bounds in which every `sometimes` property is reachable.
+fn crash_and_snapshots() -> KvModel {
     let mut m = KvModel::ci();
     m.max_term = 1;
+    m.bounds.max_crashes = 1;
+    m.snapshots = true;
     m
 }
 
@@ -53,10 +55,22 @@ fn reached(report: &CheckReport<KvModel>) -> Vec<&'static str> {
 }
 
 #[test]
-fn tiny_state_count_is_pinned() {
-    let report = run(tiny(), Strategy::Dfs, StopWhen::Exhausted);
+fn crash_and_snapshots_reach_every_example() {
+    let report = run(crash_and_snapshots(), Strategy::Dfs, StopWhen::Exhausted);
     assert_all_hold(&report);
-    assert_eq!(report.unique_states, 45_706, "{}", report.summary());
+    assert_eq!(report.unique_states, 411_490, "{}", report.summary());
+    assert_eq!(
+        reached(&report),
+        [
+            raft_names::LEADER_ELECTED,
+            raft_names::COMMITTED_ON_MAJORITY,
+            raft_names::SNAPSHOT_INSTALLED,
+            raft_names::RESTARTED_APPLIES,
+            names::OP_COMPLETED,
+            names::READ_OTHERS_WRITE,
+            names::ALL_COMPLETED,
+        ]
+    );
 }
 
 /// The CI configuration: two terms, so leadership changes hands while clients run.
