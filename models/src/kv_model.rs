@@ -428,7 +428,8 @@ impl KvModel {
     /// (under which nothing breaks without a bug) with the bug on. For
     /// [`ServiceBug::LocalReads`] the shortest counterexample needs two leaders: the
     /// write commits under one, the read is answered by the other from a store that
-    /// lacks it.
+    /// lacks it. Raft bugs break the Raft properties here as in the Raft model (whose
+    /// `RaftModel::exposing` bounds are the ones tuned to each).
     pub fn exposing(bug: KvBug) -> KvModel {
         KvModel {
             bug: Some(bug),

@@ -4,6 +4,7 @@
 //! depth, with a readable trace.
 
 use raftlab::kv::Op;
+use raftlab::raft::Bug;
 use raftlab::rsm::server::ServiceBug;
 use raftlab_models::kv_model::{KvBug, KvModel, KvSpec, names};
 use raftlab_models::properties::names as raft_names;
@@ -130,6 +131,29 @@ fn local_reads_bug_breaks_linearizability() {
         last.contains("-> C1 answer") && last.ends_with("Ok \"\""),
         "{trace}"
     );
+}
+
+/// The servers' Raft cores are the Raft model's: a Raft bug under the key/value model
+/// breaks the same Raft property (a depth-first search finds it in a fraction of a
+/// second).
+#[test]
+fn raft_bugs_break_the_embedded_raft_properties() {
+    for (bug, property) in [
+        (Bug::VoteTwice, raft_names::ELECTION_SAFETY),
+        (Bug::SkipUpToDateCheck, raft_names::LEADER_COMPLETENESS),
+    ] {
+        let report = run(
+            KvModel::exposing(KvBug::Raft(bug)),
+            Strategy::Dfs,
+            StopWhen::FirstViolation,
+        );
+        let violated: Vec<_> = report.violations().map(|p| p.name).collect();
+        assert!(
+            violated.contains(&property),
+            "{bug}: {violated:?}\n{}",
+            report.table()
+        );
+    }
 }
 
 #[test]
