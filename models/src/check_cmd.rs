@@ -3,6 +3,7 @@
 //! ([`SearchArgs`]) and the running and printing of a check ([`run_search`],
 //! [`run_explorer`]) are shared with `check kv` (see `check_kv_cmd`).
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -85,27 +86,6 @@ impl RaftBoundsArgs {
         model.validate()?;
         Ok(model)
     }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
-            self.servers,
-            self.max_term,
-            self.max_log,
-            self.max_append_entries,
-            self.max_in_flight,
-            self.crashes,
-            on(!self.no_snapshots),
-            on(!self.no_drops),
-            on(!self.no_duplicates),
-            self.bug
-                .map_or("none".to_string(), |b| b.name().to_string())
-        )
-    }
-}
-
-fn on(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
 }
 
 /// Options of `raftlab check raft`.
@@ -163,7 +143,7 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
     };
     run_search(
         "raftlab check raft",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         &args.search,
     )
@@ -208,15 +188,21 @@ pub fn run_search<P: Protocol>(
         Strategy::Dfs => "DFS".into(),
         Strategy::Simulate(seed) => format!("simulation from seed {seed}"),
     };
-    println!(
+    // A closed standard output (`| head`) is not an error worth a panic: the exit
+    // code still tells the result.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "{command}: {bounds}; {search}, {} thread{}",
         options.threads,
         if options.threads == 1 { "" } else { "s" }
     );
+    let _ = out.flush();
     let report = runner::check(model.clone(), &options);
-    println!("{}\n", report.summary());
-    print!("{}", report.table());
-    print!("{}", report.traces(&model));
+    let _ = writeln!(out, "{}\n", report.summary());
+    let _ = write!(out, "{}", report.table());
+    let _ = write!(out, "{}", report.traces(&model));
+    let _ = out.flush();
     if report.violations().next().is_some() {
         ExitCode::from(1)
     } else if report.exhaustive && report.unreached().next().is_some() {
@@ -247,7 +233,7 @@ pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
     };
     run_explorer(
         "raftlab explore raft",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         args.port,
     )

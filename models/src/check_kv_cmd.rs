@@ -19,6 +19,19 @@ fn parse_bug(name: &str) -> Result<KvBug, String> {
     })
 }
 
+/// A bound on heartbeats: a number, or none ("any").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeats(pub Option<u8>);
+
+fn parse_heartbeats(s: &str) -> Result<Heartbeats, String> {
+    if s == "any" {
+        return Ok(Heartbeats(None));
+    }
+    s.parse::<u8>()
+        .map(|n| Heartbeats(Some(n)))
+        .map_err(|_| format!("{s:?}: a number from 0 to 255, or \"any\""))
+}
+
 /// The bounds of the key/value model, shared by `check kv` and `explore kv`.
 #[derive(Args, Debug, Clone)]
 pub struct KvBoundsArgs {
@@ -42,10 +55,10 @@ pub struct KvBoundsArgs {
     #[arg(long, default_value_t = 2)]
     pub max_log: u64,
     /// The most calls one clerk makes over its whole script (first tries and retries).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 2)]
     pub max_calls: u64,
     /// The most messages in flight at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 2)]
     pub max_in_flight: usize,
     /// The most server crashes in one run (a crashed server keeps only what it
     /// persisted; clients never crash).
@@ -66,10 +79,11 @@ pub struct KvBoundsArgs {
     /// running (by default their operations overlap freely).
     #[arg(long)]
     pub take_turns: bool,
-    /// The most times a leader's heartbeat timer fires in one term (no limit by
-    /// default).
-    #[arg(long)]
-    pub max_heartbeats: Option<u8>,
+    /// The most times a leader's heartbeat timer fires in one term, or "any". A leader
+    /// also replicates when it takes a request and when a reply asks for more; with 0,
+    /// a lost AppendEntries is never sent again.
+    #[arg(long, default_value = "0", value_parser = parse_heartbeats)]
+    pub max_heartbeats: Heartbeats,
     /// The network may duplicate messages.
     #[arg(long)]
     pub duplicates: bool,
@@ -77,11 +91,19 @@ pub struct KvBoundsArgs {
     /// from its own store, without the log), or any Raft bug of `raftlab check raft`.
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<KvBug>,
+    /// With --bug: use the small bounds under which the tests pin that bug's shortest
+    /// counterexample (for local-reads: these defaults with clients taking turns)
+    /// instead of the flags above.
+    #[arg(long, requires = "bug")]
+    pub bug_bounds: bool,
 }
 
 impl KvBoundsArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<KvModel, String> {
+        if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
+            return Ok(KvModel::exposing(bug));
+        }
         let model = KvModel {
             bounds: Bounds {
                 servers: self.servers as usize,
@@ -99,44 +121,12 @@ impl KvBoundsArgs {
             snapshots: self.snapshots,
             patient_clerks: !self.impatient_clerks,
             overlap: !self.take_turns,
-            max_heartbeats: self.max_heartbeats,
+            max_heartbeats: self.max_heartbeats.0,
             bug: self.bug,
         };
         model.validate()?;
         Ok(model)
     }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} servers, {} clients x {} ops on {} key{}, terms <= {}, logs <= {}, <= {} calls per clerk, <= {} heartbeats per term, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, clerks {}{}, bug {}",
-            self.servers,
-            self.clients,
-            self.ops,
-            self.keys,
-            if self.keys == 1 { "" } else { "s" },
-            self.max_term,
-            self.max_log,
-            self.max_calls,
-            self.max_heartbeats
-                .map_or("any".to_string(), |h| h.to_string()),
-            self.max_in_flight,
-            self.crashes,
-            on(self.snapshots),
-            on(!self.no_drops),
-            on(self.duplicates),
-            if self.impatient_clerks {
-                "impatient"
-            } else {
-                "patient"
-            },
-            if self.take_turns { " taking turns" } else { "" },
-            self.bug.map_or("none", KvBug::name)
-        )
-    }
-}
-
-fn on(b: bool) -> &'static str {
-    if b { "on" } else { "off" }
 }
 
 /// Options of `raftlab check kv`.
@@ -159,7 +149,7 @@ pub fn run_check(args: CheckKvArgs) -> ExitCode {
     };
     run_search(
         "raftlab check kv",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         &args.search,
     )
@@ -186,7 +176,7 @@ pub fn run_explore(args: ExploreKvArgs) -> ExitCode {
     };
     run_explorer(
         "raftlab explore kv",
-        &args.bounds.describe(),
+        &model.describe(),
         model.into_model(),
         args.port,
     )

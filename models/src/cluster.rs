@@ -1,12 +1,15 @@
 //! A cluster of protocol nodes as a stateright [`Model`]: the network, timers,
 //! crashes and restarts, shared by every model of raftlab.
 //!
-//! A [`ClusterState`] holds, for each server, a [`Slot`] (the node's value and the
+//! A [`ClusterState`] holds, for each node, a [`Slot`] (the node's value and the
 //! timers it has set, or `Down` after a crash), what it has persisted (its
 //! [`Node::Durable`] state, which survives a crash), the messages in flight (a
 //! [`Network`] multiset), the shared environment ([`Node::Env`]: a scripted service
 //! every node can read, `()` for most models), the number of crashes so far, and the
-//! protocol's ghost history ([`Protocol::Ghost`]) that the properties read.
+//! protocol's ghost history ([`Protocol::Ghost`]) that the properties read. The nodes
+//! are the servers, ids `0..servers`, then any other nodes the protocol runs
+//! ([`Protocol::nodes`]), such as the clients of a service (which
+//! [`Protocol::crashable`] may exempt from crashes).
 //!
 //! The [`Action`]s of a state are every way the world can go on:
 //! - [`Action::Deliver`] any message in flight to its receiver (which must be up), in
@@ -15,7 +18,8 @@
 //!   caller, see [`Node::lost`]), and [`Action::Duplicate`] one (when the bounds
 //!   allow);
 //! - [`Action::Fire`] any timer that an up node has set (timers fire once; the node
-//!   sets them again if it wants);
+//!   sets them again if it wants), at any moment unless the protocol bounds it
+//!   ([`Protocol::may_fire`]);
 //! - [`Action::Crash`] an up node that the protocol lets crash
 //!   ([`Protocol::crashable`]): its value and timers are lost, its durable state is
 //!   kept; and [`Action::Restart`] a down one from what it persisted (or at once, in

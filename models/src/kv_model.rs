@@ -16,9 +16,9 @@
 //! - a client is the core's pure clerk (`Clerk<Op, String>`) and how many of its
 //!   operations it has started. Its `Send` outputs become [`KvMsg::Call`]s carrying the
 //!   clerk's attempt number, which the server's answer ([`KvMsg::Answer`]) carries
-//!   back; its one timer (a request timeout or a backoff) is fired by the model at any
-//!   moment, like every timer. A lost call or answer is noticed through that timer,
-//!   which is also how the lab's failed `Call` reaches a clerk. Clients never crash.
+//!   back; its one timer (a request timeout or a backoff) is fired by the model. A
+//!   lost call or answer is noticed through that timer, which is also how the lab's
+//!   failed `Call` reaches a clerk. Clients never crash.
 //!
 //! Each client runs a small script ([`KvModel::op`]): operation `j` of client `c` is a
 //! write (client 0 `Put`s, the others `Append`) when `c + j` is even and a `Get`
@@ -46,6 +46,18 @@
 //! completes, a `Get` returns another client's write, every operation completes, and
 //! (when the bounds allow) a follower installs a snapshot and a restarted server
 //! applies again.
+//!
+//! Bounds ([`KvModel`]): the cluster's (servers, messages in flight, crashes, drops,
+//! duplicates), the highest term, the longest log (every call a leader takes is an
+//! entry), the calls one clerk makes over its script, and three bounds on timing, each
+//! a switch: **patient clerks** (a clerk's timer fires only when neither its current
+//! call nor the answer to it is in flight: the call was lost, or a server holds it
+//! without answering; see [`Protocol::may_fire`]), **heartbeats per term** (how often a
+//! leader's heartbeat timer may fire in one term; a leader also replicates when it
+//! takes a request and when a reply asks for more), and **taking turns** (a client
+//! starts an operation only while no other has one running). Heartbeats multiply the
+//! state space most: the CI bounds ([`KvModel::ci`]) have 614,033 states with none and
+//! more than 1.6 million with one per term.
 //!
 //! The deliberate service bug [`ServiceBug::LocalReads`] (a leader answers a `Get`
 //! from its own store without going through the log) breaks **linearizable**: a leader
@@ -152,6 +164,8 @@ pub enum KvEvent {
     Invoked(Op),
     /// A client's operation returned this value.
     Returned(String),
+    /// A server installed a snapshot from the leader (its applied index moved).
+    InstalledSnapshot,
     /// `Server::restore` refused what the server had persisted.
     RestoreFailed(String),
 }
@@ -288,14 +302,15 @@ pub type KvState = ClusterState<KvNode, KvHistory>;
 
 impl Default for KvModel {
     /// The defaults of `raftlab check kv`: three servers, two clients with one
-    /// operation each (client 0 puts, client 1 gets), one key, terms up to 2, logs of
-    /// at most two entries, three calls per clerk, four messages in flight, drops on,
-    /// no crashes, no duplicates, no snapshots.
+    /// operation each (client 0 puts, client 1 gets) on one key, overlapping freely;
+    /// terms up to 2, logs of at most two entries, two calls per clerk (patient), two
+    /// messages in flight, no heartbeats, drops on, no crashes, no duplicates, no
+    /// snapshots. About 2.5 million states.
     fn default() -> Self {
         KvModel {
             bounds: Bounds {
                 servers: 3,
-                max_in_flight: 4,
+                max_in_flight: 2,
                 max_crashes: 0,
                 drops: true,
                 duplicates: false,
@@ -305,11 +320,11 @@ impl Default for KvModel {
             keys: 1,
             max_term: 2,
             max_log: 2,
-            max_calls: 3,
+            max_calls: 2,
             snapshots: false,
             patient_clerks: true,
             overlap: true,
-            max_heartbeats: None,
+            max_heartbeats: Some(0),
             bug: None,
         }
     }
@@ -365,14 +380,60 @@ impl KvModel {
         Ok(())
     }
 
-    /// Small bounds under which `bug` breaks a property, found by experiment (the tests
-    /// pin the depth a breadth-first search finds). For [`ServiceBug::LocalReads`]:
-    /// client 0 puts and client 1 gets, two terms, no crashes; the counterexample needs
-    /// two leaders, the write committed by one and the read answered by the other.
+    /// The bounds in one line, as `raftlab check kv` prints them.
+    pub fn describe(&self) -> String {
+        let on = |b: bool| if b { "on" } else { "off" };
+        format!(
+            "{} servers, {} clients x {} op{} on {} key{} ({}), terms <= {}, logs <= {}, <= {} calls per clerk ({}), <= {} heartbeats per term, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            self.bounds.servers,
+            self.clients,
+            self.ops,
+            if self.ops == 1 { "" } else { "s" },
+            self.keys,
+            if self.keys == 1 { "" } else { "s" },
+            if self.overlap {
+                "overlapping"
+            } else {
+                "taking turns"
+            },
+            self.max_term,
+            self.max_log,
+            self.max_calls,
+            if self.patient_clerks {
+                "patient"
+            } else {
+                "impatient"
+            },
+            self.max_heartbeats
+                .map_or("any".to_string(), |h| h.to_string()),
+            self.bounds.max_in_flight,
+            self.bounds.max_crashes,
+            on(self.snapshots),
+            on(self.bounds.drops),
+            on(self.bounds.duplicates),
+            self.bug.map_or("none", KvBug::name)
+        )
+    }
+
+    /// The bounds of the CI test: the defaults with clients taking turns (client 0's
+    /// Put and client 1's Get, in either order), about 600 000 states.
+    pub fn ci() -> KvModel {
+        KvModel {
+            overlap: false,
+            ..KvModel::default()
+        }
+    }
+
+    /// Small bounds under which `bug` breaks a property: the [`KvModel::ci`] bounds
+    /// (under which nothing breaks without a bug) with the bug on. For
+    /// [`ServiceBug::LocalReads`] the shortest counterexample needs two leaders: the
+    /// write commits under one, the read is answered by the other from a store that
+    /// lacks it. Raft bugs break the Raft properties here as in the Raft model (whose
+    /// `RaftModel::exposing` bounds are the ones tuned to each).
     pub fn exposing(bug: KvBug) -> KvModel {
         KvModel {
             bug: Some(bug),
-            ..KvModel::default()
+            ..KvModel::ci()
         }
     }
 
@@ -538,7 +599,12 @@ impl KvNode {
     fn on_message_inner(&mut self, from: NodeId, msg: KvMsg, io: &mut Io<'_, Self>) {
         match (self, msg) {
             (KvNode::Server { server, .. }, KvMsg::RaftRequest(r)) => {
-                carry_out_server(server.raft_request(from, r), io)
+                let snapshot = matches!(r, raft::Request::InstallSnapshot(_));
+                let applied = server.applied();
+                carry_out_server(server.raft_request(from, r), io);
+                if snapshot && server.applied() > applied {
+                    io.event(KvEvent::InstalledSnapshot);
+                }
             }
             (KvNode::Server { server, .. }, KvMsg::RaftReply(r)) => {
                 carry_out_server(server.raft_reply(from, r), io)
@@ -768,9 +834,6 @@ impl Protocol for KvModel {
                     .raft
                     .observe_commits(before.map(Server::raft), a.raft());
                 if let Some(b) = before {
-                    if a.raft().log().snapshot_index() > b.applied() {
-                        ghost.raft.reached |= reached::SNAPSHOT_INSTALLED;
-                    }
                     let restarted = matches!(
                         step.after,
                         Some(KvNode::Server {
@@ -814,6 +877,7 @@ impl Protocol for KvModel {
                         ghost.reached |= kv_reached::READ_OTHERS_WRITE;
                     }
                 }
+                KvEvent::InstalledSnapshot => ghost.raft.reached |= reached::SNAPSHOT_INSTALLED,
                 KvEvent::RestoreFailed(_) => {
                     ghost.raft.violations |= crate::raft_model::violation::PERSISTED_STATE
                 }
@@ -840,9 +904,12 @@ impl Protocol for KvModel {
             KvMsg::RaftRequest(r) => describe_request(r),
             KvMsg::RaftReply(r) => describe_reply(r),
             KvMsg::Call { attempt, request } => format!(
-                "call #{attempt} {} (client {} seq {})",
+                "call #{attempt} {} ({} seq {})",
                 describe_op(&request.op),
-                request.client,
+                usize::try_from(request.client).map_or_else(
+                    |_| format!("client {}", request.client),
+                    |c| self.node_name(c)
+                ),
                 request.seq
             ),
             KvMsg::Answer { attempt, reply } => format!(
@@ -895,15 +962,15 @@ impl Protocol for KvModel {
             KvNode::Client(c) => {
                 let state = if c.clerk.busy() {
                     format!(
-                        "running {}, next call to S{}",
+                        "running {} with S{}",
                         describe_op(&self.op(self.client_index_of(c), c.started.saturating_sub(1))),
                         c.clerk.leader()
                     )
                 } else {
-                    format!("idle, leader guess S{}", c.clerk.leader())
+                    format!("idle, tries S{} first", c.clerk.leader())
                 };
                 format!(
-                    "clerk: {}/{} ops started, {state}, {} calls",
+                    "clerk: {}/{} ops started, {state}, {} calls made",
                     c.started, self.ops, c.attempts
                 )
             }

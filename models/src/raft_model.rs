@@ -549,15 +549,19 @@ impl RaftHistory {
 
     /// Records the indices that a node's Raft core `after` has committed (for a
     /// service that does not report its applies one by one): every index up to its
-    /// `commit_index` is committed with the term its log (or the log it had `before`
-    /// the step) holds there. An index committed before with a different term breaks
-    /// state machine safety. Indices whose term neither log knows any more (compacted
-    /// in the step that committed them) are recorded once a node shows them.
+    /// `commit_index` is committed with the term its log holds there. An index its
+    /// snapshot has compacted away takes its term from the log the node had `before`
+    /// the step, but only if that log agrees with the snapshot's last entry (so, by log
+    /// matching, on every index before it; a log whose stale entries a leader's
+    /// snapshot replaced does not). An index committed before with a different term
+    /// breaks state machine safety. Indices whose term neither log tells (committed
+    /// and compacted in one step) are recorded once a node shows them.
     pub fn observe_commits<C: Command>(&mut self, before: Option<&Raft<C>>, after: &Raft<C>) {
+        let log = after.log();
+        let before =
+            before.filter(|b| b.log().term_at(log.snapshot_index()) == Some(log.snapshot_term()));
         let term_at = |i: Index| {
-            after
-                .log()
-                .term_at(i)
+            log.term_at(i)
                 .or_else(|| before.and_then(|b| b.log().term_at(i)))
         };
         for i in 1..=after.commit_index() {

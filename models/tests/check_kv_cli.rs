@@ -1,0 +1,111 @@
+//! `raftlab check kv` and `raftlab explore kv` from the command line.
+
+use std::net::TcpListener;
+use std::process::{Command, Output};
+
+fn raftlab(args: &[&str]) -> Output {
+    match Command::new(env!("CARGO_BIN_EXE_raftlab"))
+        .args(args)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => panic!("cannot run raftlab: {e}"),
+    }
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// One term, clients taking turns: 45 706 states, about a second.
+const TINY: [&str; 6] = [
+    "--max-term",
+    "1",
+    "--take-turns",
+    "--quiet",
+    "--threads",
+    "1",
+];
+
+#[test]
+fn check_prints_a_table_and_exits_zero() {
+    let out = raftlab(&[&["check", "kv"][..], &TINY].concat());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("raftlab check kv: 3 servers, 2 clients"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("45706 unique states"), "{stdout}");
+    assert!(stdout.contains("exhaustive"), "{stdout}");
+    assert!(stdout.contains("linearizable"), "{stdout}");
+    assert!(stdout.contains("election safety"), "{stdout}");
+    assert!(!stdout.contains("NOT REACHED"), "{stdout}");
+}
+
+#[test]
+fn local_reads_prints_the_trace_and_exits_one() {
+    let out = raftlab(&[
+        "check",
+        "kv",
+        "--bug",
+        "local-reads",
+        "--take-turns",
+        "--first",
+        "--quiet",
+        "--threads",
+        "1",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("bug local-reads"), "{stdout}");
+    assert!(stdout.contains("linearizable"), "{stdout}");
+    assert!(stdout.contains("VIOLATED at depth"), "{stdout}");
+    assert!(
+        stdout.contains("Counterexample to \"linearizable\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("invoke Get k0 on C1"), "{stdout}");
+    assert!(stdout.contains("-> C1 answer"), "{stdout}");
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    let out = raftlab(&["check", "kv", "--max-term", "0"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--max-term 0"), "{stderr}");
+    let out = raftlab(&["check", "kv", "--max-calls", "0"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--max-calls 0"), "{stderr}");
+    let out = raftlab(&["check", "kv", "--bug", "no-such-bug"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no bug named"), "{stderr}");
+    assert!(stderr.contains("local-reads"), "{stderr}");
+    let out = raftlab(&["check", "kv", "--max-heartbeats", "lots"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("\"any\""), "{stderr}");
+    let out = raftlab(&["check", "kv", "--clients", "9"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explore_says_when_its_port_is_taken() {
+    let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
+        return;
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    let port = addr.port().to_string();
+    let out = raftlab(&["explore", "kv", "--port", &port]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot listen"), "{stderr}");
+}
