@@ -7,30 +7,37 @@
 //! linked list between a head and a tail sentinel (`next`/`prev`). An operation that
 //! never returned has its return entry at the end.
 //!
-//! The search walks the list from the head with a cursor `cur`:
+//! The search goes depth first over configurations (a set of linearized operations
+//! and the model state after them). The candidates of a configuration are the
+//! operations whose call entry comes before the first return entry still in the
+//! list: every operation called before the earliest pending return. When the search
+//! reaches a configuration ([`PartitionSearch::open`]):
 //!
-//! - at a call entry, it asks the model (through [`states::StateTable::step`]) for the
-//!   state after that operation. If the model accepts and the configuration
-//!   (linearized set plus that operation, new state) is new to the [`memo::Memo`],
-//!   the operation is linearized: a [`Frame`] remembering the entry and the old state
-//!   is pushed, the call and return entries are lifted out of the list, and the walk
-//!   restarts at the head. Otherwise the cursor moves on;
-//! - at a return entry, the operation it belongs to had to be linearized by now and
-//!   was not: the search backtracks. It pops the top frame, puts its two entries back
-//!   (in reverse order of lifting), restores the state and continues after the popped
-//!   call entry. With nothing to pop, the partition is not linearizable;
-//! - an empty list means every operation is linearized: the stack is a linearization.
+//! - an empty list means every operation is linearized: the stack is a
+//!   linearization;
+//! - a read-only candidate ([`Model::is_read_only`]) that the model accepts is
+//!   linearized at once, without trying anything else first (the greedy step). This
+//!   is safe: if the configuration can be completed at all, the completion with that
+//!   operation moved to the front is also valid (the operation changes no state, and
+//!   every operation that had to precede it is already linearized, since it is a
+//!   candidate). So when the greedy step leads to a configuration the memo already
+//!   holds, or the search later backtracks over a greedy frame, the configuration
+//!   below it is dead too;
+//! - otherwise the other candidates become the configuration's [`Level`], sorted by
+//!   return time, earliest first (the operation with the least slack is the most
+//!   likely to come next; over the generated 50-client histories of the benchmark
+//!   this visits 6% fewer configurations than call order). A configuration without
+//!   candidates (the first entry is a return: that operation had to be linearized by
+//!   now) is dead.
 //!
-//! Read-only operations ([`Model::is_read_only`]) are linearized greedily: on
-//! reaching a new configuration the search first looks (`greedy` pass) for a
-//! candidate read-only operation that the model accepts, and linearizes it without
-//! trying anything else first. This is safe: if the configuration can be completed
-//! at all, the completion with that operation moved to the front is also valid (the
-//! operation changes no state, and every operation that had to precede it is
-//! already linearized, since it is a candidate). For the same reason, when the
-//! search backtracks over a greedy frame, the configuration below it is dead too and
-//! it backtracks once more; and when the greedy step leads to a configuration the
-//! memo already holds, the current configuration is dead.
+//! Trying a candidate asks the model (through [`states::StateTable::step`]) for the
+//! state after it. If the model accepts and the new configuration is not in the
+//! [`memo::Memo`], the operation is linearized: a [`Frame`] remembering the entry and
+//! the old state is pushed, the call and return entries are lifted out of the list
+//! and the new configuration is opened. When a level has no candidate left, the
+//! search pops its frame, puts its two entries back (in reverse order of lifting),
+//! restores the state and goes on with the level below. With nothing to pop, the
+//! partition is not linearizable.
 //!
 //! The search is resumable: [`PartitionSearch`] implements [`crate::pool::Task`] and
 //! runs for a given number of loop iterations at a time.
@@ -83,6 +90,24 @@ struct Frame {
     greedy: bool,
 }
 
+/// The candidates of one configuration on the current path, in the order they are
+/// tried: `cands[start..end]`, of which those before `next` were tried.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    start: u32,
+    next: u32,
+    end: u32,
+}
+
+/// What the search does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// A configuration was just reached: look at it.
+    Open,
+    /// Try the next candidate of the top level.
+    Next,
+}
+
 /// The resumable search of one partition.
 pub(crate) struct PartitionSearch<'a, M: Model> {
     model: &'a M,
@@ -99,14 +124,15 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     tail: u32,
     ret_node: Vec<u32>,
     read_only: Vec<bool>,
-    greedy: bool,
     set: LinSet,
     memo: Memo,
     states: StateTable<M::State>,
     state: u32,
     init_state: u32,
     stack: Vec<Frame>,
-    cur: u32,
+    levels: Vec<Level>,
+    cands: Vec<u32>,
+    mode: Mode,
     record: bool,
     tree: PathTree,
     longest: Vec<(u32, u32)>,
@@ -168,14 +194,15 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             tail,
             ret_node,
             read_only,
-            greedy: true,
             set: LinSet::new(n),
             memo: Memo::new(),
             states,
             state: init_state,
             init_state,
             stack: Vec::with_capacity(n),
-            cur: (1u32).min(tail),
+            levels: Vec::with_capacity(n + 1),
+            cands: Vec::new(),
+            mode: Mode::Open,
             record,
             tree: PathTree::new(step_budget),
             longest: vec![(0, NO_STEP); n],
@@ -217,8 +244,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         self.state = new_state;
         self.lift(entry);
         self.lift(self.ret_node[op as usize]);
-        self.greedy = true;
-        self.cur = self.next[HEAD];
+        self.mode = Mode::Open;
     }
 
     /// Hands a popped frame's record to the frame below and to its operation.
@@ -260,17 +286,17 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         Some(frame)
     }
 
-    /// The current configuration is dead: backtracks to the next alternative (past
-    /// greedy frames, whose configurations are dead too) and resumes the normal scan
-    /// after it. Returns false when there is nothing left to try.
+    /// The current configuration is dead (and has no level of its own): backtracks
+    /// past greedy frames, whose configurations are dead too, to a configuration whose
+    /// level (the top one) has candidates left to try. Returns false when there is
+    /// nothing left.
     fn backtrack(&mut self) -> bool {
         loop {
             let Some(frame) = self.pop() else {
                 return false;
             };
             if !frame.greedy {
-                self.greedy = false;
-                self.cur = self.next[frame.entry as usize];
+                self.mode = Mode::Next;
                 return true;
             }
         }
@@ -290,51 +316,116 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         ops
     }
 
-    fn search(&mut self, quantum: u64) -> Option<Outcome> {
-        for _ in 0..quantum {
-            self.steps += 1;
-            if self.next[HEAD] == self.tail {
-                return Some(Outcome::Linearizable);
-            }
-            let entry = self.cur;
+    /// Tries to linearize the operation of call entry `entry` next, pushing the new
+    /// configuration it reaches if any.
+    #[inline]
+    fn try_entry(&mut self, entry: u32, greedy: bool) -> Attempted {
+        let op = self.info[entry as usize] >> 1;
+        let o = self.ops[op as usize];
+        let Some(next_state) = self
+            .states
+            .step(self.model, self.state, op, &o.input, &o.output)
+        else {
+            return Attempted::Rejected;
+        };
+        self.set.insert(op as usize);
+        if self.memo.insert(&self.set, next_state) {
+            self.push(entry, op, next_state, greedy);
+            return Attempted::Pushed;
+        }
+        self.set.remove(op as usize);
+        Attempted::Seen
+    }
+
+    /// Looks at a configuration just reached. A read-only candidate the model
+    /// accepts is linearized at once (greedy); otherwise the other candidates become
+    /// the configuration's level, earliest return first. Returns false when the
+    /// configuration is dead.
+    fn open(&mut self) -> bool {
+        let start = self.cands.len() as u32;
+        let mut entry = self.next[HEAD];
+        loop {
             let info = self.info[entry as usize];
-            if info & 1 == 1 {
-                // A return entry: the end of the candidates.
-                if self.greedy {
-                    self.greedy = false;
-                    self.cur = self.next[HEAD];
-                } else if !self.backtrack() {
-                    return Some(Outcome::Illegal);
+            if entry == self.tail || info & 1 == 1 {
+                break;
+            }
+            self.steps += 1;
+            if self.read_only[(info >> 1) as usize] {
+                match self.try_entry(entry, true) {
+                    Attempted::Pushed => {
+                        self.cands.truncate(start as usize);
+                        return true;
+                    }
+                    Attempted::Seen => {
+                        self.cands.truncate(start as usize);
+                        return false;
+                    }
+                    Attempted::Rejected => {}
                 }
-                continue;
+            } else {
+                self.cands.push(entry);
             }
-            let op = info >> 1;
-            self.cur = self.next[entry as usize];
-            if self.greedy != self.read_only[op as usize] {
-                // The greedy pass looks only at read-only operations; the normal
-                // pass only at the others (a read-only one was rejected already).
-                continue;
-            }
-            let o = self.ops[op as usize];
-            let Some(next_state) = self
-                .states
-                .step(self.model, self.state, op, &o.input, &o.output)
-            else {
-                continue;
-            };
-            self.set.insert(op as usize);
-            if self.memo.insert(&self.set, next_state) {
-                let greedy = self.greedy;
-                self.push(entry, op, next_state, greedy);
-                continue;
-            }
-            self.set.remove(op as usize);
-            if self.greedy && !self.backtrack() {
-                return Some(Outcome::Illegal);
+            entry = self.next[entry as usize];
+        }
+        let ret_node = &self.ret_node;
+        let info = &self.info;
+        self.cands[start as usize..]
+            .sort_unstable_by_key(|&e| ret_node[(info[e as usize] >> 1) as usize]);
+        let end = self.cands.len() as u32;
+        if start == end {
+            return false;
+        }
+        self.levels.push(Level {
+            start,
+            next: start,
+            end,
+        });
+        self.mode = Mode::Next;
+        true
+    }
+
+    fn search(&mut self, quantum: u64) -> Option<Outcome> {
+        let limit = self.steps + quantum;
+        while self.steps < limit {
+            match self.mode {
+                Mode::Open => {
+                    if self.next[HEAD] == self.tail {
+                        return Some(Outcome::Linearizable);
+                    }
+                    if !self.open() && !self.backtrack() {
+                        return Some(Outcome::Illegal);
+                    }
+                }
+                Mode::Next => {
+                    self.steps += 1;
+                    let level = self.levels.last_mut().expect("a level to iterate");
+                    if level.next == level.end {
+                        self.cands.truncate(level.start as usize);
+                        self.levels.pop();
+                        if !self.backtrack() {
+                            return Some(Outcome::Illegal);
+                        }
+                        continue;
+                    }
+                    let entry = self.cands[level.next as usize];
+                    level.next += 1;
+                    self.try_entry(entry, false);
+                }
             }
         }
         None
     }
+}
+
+/// How an attempt to linearize an operation next went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempted {
+    /// The model rejected it.
+    Rejected,
+    /// The configuration it leads to was reached before.
+    Seen,
+    /// It led to a new configuration, now on the stack.
+    Pushed,
 }
 
 impl<M: Model> Task for PartitionSearch<'_, M> {
