@@ -84,6 +84,48 @@ pub trait Model: Sync {
         false
     }
 
+    /// True when the operation only ever extends the state, in an order `⊑` on
+    /// states that the model chooses (a string's prefixes, a set's subsets): whenever
+    /// [`Model::step`] accepts it from `s`, the state after is `⊒ s`. Read-only
+    /// operations extend trivially. Together with [`Model::may_extend_to`] this lets
+    /// the search drop a configuration as soon as a pending read has become
+    /// impossible (see the `search` module). The default, false, is always safe.
+    fn extends(&self, input: &Self::Input) -> bool {
+        let _ = input;
+        false
+    }
+
+    /// The state after the operation when it does not depend on the state before
+    /// (a put): whenever [`Model::step`] accepts it, it returns this. The search then
+    /// also looks past such operations for pending reads that became impossible
+    /// (see [`Model::extends`]). The default, `None`, is always safe.
+    fn resets_to(&self, input: &Self::Input, output: &Self::Output) -> Option<Self::State> {
+        let _ = (input, output);
+        None
+    }
+
+    /// True when [`Model::step`] accepts the operation from every state (a blind
+    /// write, or an operation whose outcome is unknown). The default, false, is
+    /// always safe.
+    fn always_accepts(&self, input: &Self::Input, output: &Self::Output) -> bool {
+        let _ = (input, output);
+        false
+    }
+
+    /// False only when no state `s' ⊒ state` (in the order of [`Model::extends`],
+    /// `state` itself included) accepts the operation: for a key/value get of `v`,
+    /// when `state` is not a prefix of `v`. Must be true whenever some such state
+    /// accepts it; the default, true, is always safe.
+    fn may_extend_to(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: &Self::Output,
+    ) -> bool {
+        let _ = (state, input, output);
+        true
+    }
+
     /// Describes an operation for reports, such as `get('k') -> 'v'`.
     fn describe_operation(&self, input: &Self::Input, output: &Self::Output) -> String;
 

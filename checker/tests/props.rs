@@ -4,10 +4,11 @@
 
 use proptest::prelude::*;
 use raftlab_checker::generate::{self, Rng, Shape};
-use raftlab_checker::models::kv::{KvInput, KvModel, KvOutput};
+use raftlab_checker::models::kv::{KvInput, KvModel, KvOp, KvOutput};
 use raftlab_checker::models::map::MapModel;
 use raftlab_checker::models::register::{RegInput, RegOutput, Register};
-use raftlab_checker::models::set::SetModel;
+use raftlab_checker::models::set::{SetModel, SetOutput};
+use raftlab_checker::models::value::Value;
 use raftlab_checker::{CheckOptions, Model, Operation, Partition, PartitionStatus, Verdict, check};
 
 fn shape(clients: usize, ops: usize, crash_percent: u32) -> Shape {
@@ -62,13 +63,13 @@ fn brute_force<M: Model>(model: &M, h: &[Operation<M::Input, M::Output>]) -> boo
 struct Shuffled(u64);
 
 impl Model for Shuffled {
-    type State = String;
+    type State = Value;
     type Input = KvInput;
     type Output = KvOutput;
-    fn init(&self) -> String {
+    fn init(&self) -> Value {
         KvModel.init()
     }
-    fn step(&self, s: &String, i: &KvInput, o: &KvOutput) -> Option<String> {
+    fn step(&self, s: &Value, i: &KvInput, o: &KvOutput) -> Option<Value> {
         KvModel.step(s, i, o)
     }
     fn partition(&self, h: &[Operation<KvInput, KvOutput>]) -> Vec<Partition> {
@@ -85,8 +86,61 @@ impl Model for Shuffled {
     fn describe_operation(&self, i: &KvInput, o: &KvOutput) -> String {
         KvModel.describe_operation(i, o)
     }
-    fn describe_state(&self, s: &String) -> String {
+    fn describe_state(&self, s: &Value) -> String {
         KvModel.describe_state(s)
+    }
+}
+
+/// A model without the search's pruning hooks (`extends`, `resets_to`,
+/// `always_accepts`, `may_extend_to`): the plain Wing-Gong/Lowe search that the
+/// pruned one must agree with.
+struct Plain<M>(M);
+
+impl<M: Model> Model for Plain<M> {
+    type State = M::State;
+    type Input = M::Input;
+    type Output = M::Output;
+    fn init(&self) -> M::State {
+        self.0.init()
+    }
+    fn step(&self, s: &M::State, i: &M::Input, o: &M::Output) -> Option<M::State> {
+        self.0.step(s, i, o)
+    }
+    fn partition(&self, h: &[Operation<M::Input, M::Output>]) -> Vec<Partition> {
+        self.0.partition(h)
+    }
+    fn is_read_only(&self, i: &M::Input, o: &M::Output) -> bool {
+        self.0.is_read_only(i, o)
+    }
+    fn describe_operation(&self, i: &M::Input, o: &M::Output) -> String {
+        self.0.describe_operation(i, o)
+    }
+    fn describe_state(&self, s: &M::State) -> String {
+        self.0.describe_state(s)
+    }
+}
+
+/// Gives some of the completed reads (gets, Lab 2 appends) the output of another
+/// read, or a prefix of it: values that are plausible, so that the history is
+/// sometimes still linearizable and sometimes not.
+fn shuffle_reads(h: &mut [Operation<KvInput, KvOutput>], rng: &mut Rng, percent: u32) {
+    let outputs: Vec<String> = h.iter().filter_map(|o| o.output.value.clone()).collect();
+    if outputs.is_empty() {
+        return;
+    }
+    for op in h.iter_mut() {
+        if op.ret.is_some()
+            && matches!(op.input.op, KvOp::Get | KvOp::AppendOld)
+            && rng.percent(percent)
+        {
+            let v = &outputs[rng.below(outputs.len() as u64) as usize];
+            let cut = rng.below(v.len() as u64 + 1) as usize;
+            let cut = (0..=cut)
+                .rev()
+                .find(|&c| v.is_char_boundary(c))
+                .unwrap_or(0);
+            op.output = KvOutput::known(&v[..cut]);
+        }
     }
 }
 
@@ -157,5 +211,71 @@ proptest! {
         prop_assert_eq!(&base, &shuffled);
         let fast = check(&Shuffled(order), &h, &CheckOptions::new().with_threads(2)).unwrap();
         prop_assert_eq!(fast.verdict, base.0);
+    }
+    #[test]
+    fn kv_search_agrees_with_brute_force_on_tiny_histories(seed: u64, n in 1usize..8, keys in 1u64..3, lab2: bool, crash in 0u32..30) {
+        let mut rng = Rng::new(seed);
+        let mut h = generate::history(&KvModel, &shape(3, n, crash), &mut rng, generate::kv_input(keys, 55, 15, lab2));
+        shuffle_reads(&mut h, &mut rng, 40);
+        let truth = brute_force(&MapModel, &h);
+        prop_assert_eq!(ok(&KvModel, &h), truth);
+        let fast = check(&KvModel, &h, &CheckOptions::new()).unwrap().verdict == Verdict::Ok;
+        prop_assert_eq!(fast, truth);
+    }
+
+    #[test]
+    fn pruned_and_plain_searches_agree_on_crowded_kv_histories(seed: u64, clients in 2usize..9, n in 1usize..100, keys in 1u64..3, lab2: bool, crash in 0u32..10, percent in 0u32..15) {
+        let mut rng = Rng::new(seed);
+        let shape = Shape { clients, ops: n, max_gap: 3, max_duration: 20, crash_percent: crash };
+        let mut h = generate::history(&KvModel, &shape, &mut rng, generate::kv_input(keys, 55, 15, lab2));
+        shuffle_reads(&mut h, &mut rng, percent);
+        let pruned = check(&KvModel, &h, &CheckOptions::new().with_threads(1)).unwrap();
+        prop_assert_ne!(pruned.verdict, Verdict::Unknown);
+        // The plain search can take exponential time here: compare when it ends.
+        let budget = CheckOptions::new().with_threads(1).with_timeout(std::time::Duration::from_secs(1));
+        let plain = check(&Plain(KvModel), &h, &budget).unwrap();
+        if plain.verdict != Verdict::Unknown {
+            prop_assert_eq!(pruned.verdict, plain.verdict);
+        }
+        if percent == 0 {
+            prop_assert_eq!(pruned.verdict, Verdict::Ok);
+        }
+    }
+    #[test]
+    fn pruned_and_plain_searches_agree_on_crowded_register_and_set_histories(seed: u64, clients in 2usize..9, n in 1usize..80, crash in 0u32..15, percent in 0u32..15) {
+        let mut rng = Rng::new(seed);
+        let shape = Shape { clients, ops: n, max_gap: 3, max_duration: 20, crash_percent: crash };
+        let budget = CheckOptions::new().with_threads(1).with_timeout(std::time::Duration::from_secs(1));
+        let mut h = generate::history(&Register, &shape, &mut rng, generate::register_input(3));
+        for op in &mut h {
+            if matches!(op.output, RegOutput::Read(_)) && rng.percent(percent) {
+                op.output = RegOutput::Read(Some(rng.below(3).to_string()));
+            }
+        }
+        let pruned = check(&Register, &h, &CheckOptions::new().with_threads(1)).unwrap();
+        let plain = check(&Plain(Register), &h, &budget).unwrap();
+        prop_assert_ne!(pruned.verdict, Verdict::Unknown);
+        if plain.verdict != Verdict::Unknown {
+            prop_assert_eq!(pruned.verdict, plain.verdict);
+        }
+        let mut h = generate::history(&SetModel, &shape, &mut rng, generate::set_input(3));
+        for op in &mut h {
+            match &mut op.output {
+                SetOutput::Contains(b) if rng.percent(percent) => *b = !*b,
+                SetOutput::Read(s) if rng.percent(percent) => {
+                    let x = rng.below(3).to_string();
+                    if !s.remove(&x) {
+                        s.insert(x);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let pruned = check(&SetModel, &h, &CheckOptions::new().with_threads(1)).unwrap();
+        let plain = check(&Plain(SetModel), &h, &budget).unwrap();
+        prop_assert_ne!(pruned.verdict, Verdict::Unknown);
+        if plain.verdict != Verdict::Unknown {
+            prop_assert_eq!(pruned.verdict, plain.verdict);
+        }
     }
 }

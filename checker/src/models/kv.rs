@@ -1,6 +1,7 @@
 //! The lab's key/value model.
 //!
-//! The state is the value of one key (initially the empty string); the history is
+//! The state is the value of one key (initially the empty string), held as a
+//! [`Value`] so that states share what they have in common; the history is
 //! partitioned by key, in key order. Steps:
 //!
 //! | operation | legal when | next state |
@@ -14,6 +15,7 @@
 //! operation carries.
 
 use super::quote;
+use super::value::Value;
 use crate::history::Operation;
 use crate::model::{Model, Partition};
 use std::collections::BTreeMap;
@@ -108,17 +110,6 @@ impl KvOutput {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct KvModel;
 
-/// One key's state transition, shared with [`super::map::MapModel`].
-pub(crate) fn step_value(state: &str, input: &KvInput, output: &KvOutput) -> Option<String> {
-    let matches = output.value.as_deref().is_none_or(|v| v == state);
-    match input.op {
-        KvOp::Get => matches.then(|| state.to_string()),
-        KvOp::Put => Some(input.value.clone()),
-        KvOp::Append => Some(format!("{state}{}", input.value)),
-        KvOp::AppendOld => matches.then(|| format!("{state}{}", input.value)),
-    }
-}
-
 /// Describes a key/value operation: `get('k') -> 'v'`, `put('k', 'v')`, ...
 pub(crate) fn describe(input: &KvInput, output: &KvOutput) -> String {
     let out = output.value.as_deref().map_or("?".to_string(), quote);
@@ -132,16 +123,22 @@ pub(crate) fn describe(input: &KvInput, output: &KvOutput) -> String {
 }
 
 impl Model for KvModel {
-    type State = String;
+    type State = Value;
     type Input = KvInput;
     type Output = KvOutput;
 
-    fn init(&self) -> String {
-        String::new()
+    fn init(&self) -> Value {
+        Value::new()
     }
 
-    fn step(&self, state: &String, input: &KvInput, output: &KvOutput) -> Option<String> {
-        step_value(state, input, output)
+    fn step(&self, state: &Value, input: &KvInput, output: &KvOutput) -> Option<Value> {
+        let matches = output.value.as_deref().is_none_or(|v| state.eq_str(v));
+        match input.op {
+            KvOp::Get => matches.then(|| state.clone()),
+            KvOp::Put => Some(Value::from(input.value.as_str())),
+            KvOp::Append => Some(state.append(&input.value)),
+            KvOp::AppendOld => matches.then(|| state.append(&input.value)),
+        }
     }
 
     fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Partition> {
@@ -166,12 +163,35 @@ impl Model for KvModel {
         input.op == KvOp::Get
     }
 
+    /// Everything but `Put` only appends (in the prefix order).
+    fn extends(&self, input: &KvInput) -> bool {
+        input.op != KvOp::Put
+    }
+
+    /// Puts and appends, and operations whose outcome is unknown.
+    fn always_accepts(&self, input: &KvInput, output: &KvOutput) -> bool {
+        matches!(input.op, KvOp::Put | KvOp::Append) || output.value.is_none()
+    }
+
+    /// A put sets the value whatever it was.
+    fn resets_to(&self, input: &KvInput, _output: &KvOutput) -> Option<Value> {
+        (input.op == KvOp::Put).then(|| Value::from(input.value.as_str()))
+    }
+
+    /// A get or a Lab 2 append that saw `v` needs a state that is a prefix of `v`.
+    fn may_extend_to(&self, state: &Value, input: &KvInput, output: &KvOutput) -> bool {
+        match (input.op, output.value.as_deref()) {
+            (KvOp::Get | KvOp::AppendOld, Some(v)) => state.is_prefix_of(v),
+            _ => true,
+        }
+    }
+
     fn describe_operation(&self, input: &KvInput, output: &KvOutput) -> String {
         describe(input, output)
     }
 
-    fn describe_state(&self, state: &String) -> String {
-        quote(state)
+    fn describe_state(&self, state: &Value) -> String {
+        quote(&state.to_string())
     }
 }
 
@@ -190,7 +210,7 @@ mod tests {
     #[test]
     fn steps_follow_the_lab_table() {
         let m = KvModel;
-        let s = "ab".to_string();
+        let s = Value::from("ab");
         assert_eq!(
             m.step(&s, &input(KvOp::Get, "k", ""), &KvOutput::known("ab")),
             Some(s.clone())
@@ -205,11 +225,11 @@ mod tests {
         );
         assert_eq!(
             m.step(&s, &input(KvOp::Put, "k", "z"), &KvOutput::known("")),
-            Some("z".into())
+            Some(Value::from("z"))
         );
         assert_eq!(
             m.step(&s, &input(KvOp::Append, "k", "c"), &KvOutput::known("junk")),
-            Some("abc".into())
+            Some(Value::from("abc"))
         );
         assert_eq!(
             m.step(
@@ -217,7 +237,7 @@ mod tests {
                 &input(KvOp::AppendOld, "k", "c"),
                 &KvOutput::known("ab")
             ),
-            Some("abc".into())
+            Some(Value::from("abc"))
         );
         assert_eq!(
             m.step(&s, &input(KvOp::AppendOld, "k", "c"), &KvOutput::known("a")),
@@ -225,7 +245,7 @@ mod tests {
         );
         assert_eq!(
             m.step(&s, &input(KvOp::AppendOld, "k", "c"), &KvOutput::unknown()),
-            Some("abc".into())
+            Some(Value::from("abc"))
         );
     }
 

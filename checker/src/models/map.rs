@@ -4,7 +4,7 @@
 //! keys read as the empty string). Useful when operations on different keys are not
 //! independent, and to cross-check the per-key partitioning.
 
-use super::kv::{KvInput, KvOp, KvOutput, describe, step_value};
+use super::kv::{KvInput, KvOp, KvOutput, describe};
 use super::quote;
 use crate::model::Model;
 use std::collections::BTreeMap;
@@ -55,6 +55,17 @@ impl Model for MapModel {
             .map(|(k, v)| format!("{}: {}", quote(k), quote(v)))
             .collect();
         format!("{{{}}}", parts.join(", "))
+    }
+}
+
+/// One key's state transition, on a plain string.
+fn step_value(state: &str, input: &KvInput, output: &KvOutput) -> Option<String> {
+    let matches = output.value.as_deref().is_none_or(|v| v == state);
+    match input.op {
+        KvOp::Get => matches.then(|| state.to_string()),
+        KvOp::Put => Some(input.value.clone()),
+        KvOp::Append => Some(format!("{state}{}", input.value)),
+        KvOp::AppendOld => matches.then(|| format!("{state}{}", input.value)),
     }
 }
 

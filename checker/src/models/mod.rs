@@ -6,11 +6,15 @@
 //! - [`register::Register`]: one register with read, write and compare-and-set,
 //!   whose value may be absent;
 //! - [`set::SetModel`]: a set of strings with add, remove, contains and read.
+//!
+//! [`value::Value`] is the key/value model's compact state: a string built by
+//! appends that shares its prefix with the state it came from.
 
 pub mod kv;
 pub mod map;
 pub mod register;
 pub mod set;
+pub mod value;
 
 /// Quotes a string for operation descriptions: `'v'`, with `\` and `'` escaped.
 pub(crate) fn quote(s: &str) -> String {

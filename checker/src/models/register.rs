@@ -94,6 +94,34 @@ impl Model for Register {
         )
     }
 
+    /// The order of [`Model::extends`] is equality here: only reads extend.
+    fn extends(&self, input: &RegInput) -> bool {
+        matches!(input, RegInput::Read)
+    }
+
+    fn always_accepts(&self, input: &RegInput, output: &RegOutput) -> bool {
+        matches!(
+            (input, output),
+            (_, RegOutput::Unknown) | (RegInput::Write(_), RegOutput::Done)
+        )
+    }
+
+    /// A write sets the value whatever it was.
+    fn resets_to(&self, input: &RegInput, output: &RegOutput) -> Option<RegValue> {
+        match (input, output) {
+            (RegInput::Write(v), RegOutput::Done | RegOutput::Unknown) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// A read of `v` needs the state `v`.
+    fn may_extend_to(&self, state: &RegValue, input: &RegInput, output: &RegOutput) -> bool {
+        match (input, output) {
+            (RegInput::Read, RegOutput::Read(v)) => v == state,
+            _ => true,
+        }
+    }
+
     fn describe_operation(&self, input: &RegInput, output: &RegOutput) -> String {
         let call = match input {
             RegInput::Read => "read()".to_string(),

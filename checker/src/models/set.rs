@@ -89,6 +89,28 @@ impl Model for SetModel {
         matches!(input, SetInput::Contains(_) | SetInput::Read)
     }
 
+    /// In the subset order, everything but `Remove` extends.
+    fn extends(&self, input: &SetInput) -> bool {
+        !matches!(input, SetInput::Remove(_))
+    }
+
+    fn always_accepts(&self, input: &SetInput, output: &SetOutput) -> bool {
+        matches!(
+            (input, output),
+            (_, SetOutput::Unknown) | (SetInput::Add(_) | SetInput::Remove(_), SetOutput::Done)
+        )
+    }
+
+    /// Only subsets of a read's set can lead to it, and `contains(x) -> false` needs
+    /// a state without `x`.
+    fn may_extend_to(&self, state: &Self::State, input: &SetInput, output: &SetOutput) -> bool {
+        match (input, output) {
+            (SetInput::Contains(x), SetOutput::Contains(false)) => !state.contains(x),
+            (SetInput::Read, SetOutput::Read(s)) => state.is_subset(s),
+            _ => true,
+        }
+    }
+
     fn describe_operation(&self, input: &SetInput, output: &SetOutput) -> String {
         let call = match input {
             SetInput::Add(x) => format!("add({x})"),

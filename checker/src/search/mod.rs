@@ -23,12 +23,29 @@
 //!   candidate). So when the greedy step leads to a configuration the memo already
 //!   holds, or the search later backtracks over a greedy frame, the configuration
 //!   below it is dead too;
-//! - otherwise the other candidates become the configuration's [`Level`], sorted by
-//!   return time, earliest first (the operation with the least slack is the most
-//!   likely to come next; over the generated 50-client histories of the benchmark
-//!   this visits 6% fewer configurations than call order). A configuration without
-//!   candidates (the first entry is a return: that operation had to be linearized by
-//!   now) is dead.
+//! - otherwise the other candidates become the configuration's [`Level`], in call
+//!   order. (Trying the earliest return first was measured too: 6% fewer
+//!   configurations on one benchmark history, 40 times more on another.) A
+//!   configuration without candidates (the first entry is a return: that operation
+//!   had to be linearized by now) is dead.
+//!
+//! Two prunings use what a model may know about its order of states
+//! ([`Model::extends`]: strings grow by appends, sets by adds; a put or a write
+//! resets the state, [`Model::resets_to`]):
+//!
+//! - a configuration is dead as soon as a pending read can no longer be satisfied
+//!   ([`PartitionSearch::doomed`]): if only extending operations and resets can come
+//!   before a get of `v`, the state must be a prefix of `v` or of what a pending put
+//!   writes. Without it, the search tries every order of the appends that run
+//!   alongside a get before the get's return shows the order wrong;
+//! - a state that no pending operation can observe before the next reset
+//!   ([`PartitionSearch::unobservable`]) is memoized as one state, so the orders of
+//!   appends that a put will overwrite are tried once, not once per order.
+//!
+//! On the benchmark's 50-client, 10-key, 5,000-operation append history, the two
+//! took the search from 9.7 s to 9 ms. Models that know nothing of this keep the
+//! defaults, which prune nothing; `tests/props.rs` checks the pruned search against
+//! the plain one and against brute force.
 //!
 //! Trying a candidate asks the model (through [`states::StateTable::step`]) for the
 //! state after it. If the model accepts and the new configuration is not in the
@@ -65,6 +82,22 @@ use states::StateTable;
 pub(crate) use report::finish;
 
 const HEAD: usize = 0;
+
+/// Return entries [`PartitionSearch::doomed`] looks at.
+const LOOKAHEAD: u32 = 8;
+
+/// Starting states [`PartitionSearch::doomed`] keeps.
+const MAX_BASES: usize = 4;
+
+/// "Does not reset the state."
+const NO_RESET: u32 = u32::MAX;
+
+/// The memo's state number for every state that nothing can observe before the next
+/// reset (see [`PartitionSearch::unobservable`]).
+const UNOBSERVABLE: u32 = u32::MAX - 1;
+
+/// List entries [`PartitionSearch::unobservable`] walks at most.
+const WALK_LIMIT: u32 = 64;
 
 /// How a finished search ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +157,11 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     tail: u32,
     ret_node: Vec<u32>,
     read_only: Vec<bool>,
+    extends: Vec<bool>,
+    /// Per operation, whether the model accepts it from every state.
+    blind: Vec<bool>,
+    /// Per operation, the state it resets to ([`Model::resets_to`]), or `NO_RESET`.
+    resets: Vec<u32>,
     set: LinSet,
     memo: Memo,
     states: StateTable<M::State>,
@@ -181,8 +219,21 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             .iter()
             .map(|o| model.is_read_only(&o.input, &o.output))
             .collect();
+        let extends = ops.iter().map(|o| model.extends(&o.input)).collect();
+        let blind = ops
+            .iter()
+            .map(|o| model.always_accepts(&o.input, &o.output))
+            .collect();
         let mut states = StateTable::new();
         let init_state = states.intern(model.init());
+        let resets = ops
+            .iter()
+            .map(|o| {
+                model
+                    .resets_to(&o.input, &o.output)
+                    .map_or(NO_RESET, |s| states.intern(s))
+            })
+            .collect();
         PartitionSearch {
             model,
             name,
@@ -194,6 +245,9 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             tail,
             ret_node,
             read_only,
+            extends,
+            blind,
+            resets,
             set: LinSet::new(n),
             memo: Memo::new(),
             states,
@@ -329,7 +383,12 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             return Attempted::Rejected;
         };
         self.set.insert(op as usize);
-        if self.memo.insert(&self.set, next_state) {
+        let key = if self.unobservable(next_state, op) {
+            UNOBSERVABLE
+        } else {
+            next_state
+        };
+        if self.memo.insert(&self.set, key) {
             self.push(entry, op, next_state, greedy);
             return Attempted::Pushed;
         }
@@ -337,11 +396,14 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         Attempted::Seen
     }
 
-    /// Looks at a configuration just reached. A read-only candidate the model
-    /// accepts is linearized at once (greedy); otherwise the other candidates become
-    /// the configuration's level, earliest return first. Returns false when the
-    /// configuration is dead.
+    /// Looks at a configuration just reached. A doomed configuration is dead. A
+    /// read-only candidate the model accepts is linearized at once (greedy);
+    /// otherwise the other candidates become the configuration's level. Returns
+    /// false when the configuration is dead.
     fn open(&mut self) -> bool {
+        if self.doomed() {
+            return false;
+        }
         let start = self.cands.len() as u32;
         let mut entry = self.next[HEAD];
         loop {
@@ -367,10 +429,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             }
             entry = self.next[entry as usize];
         }
-        let ret_node = &self.ret_node;
-        let info = &self.info;
-        self.cands[start as usize..]
-            .sort_unstable_by_key(|&e| ret_node[(info[e as usize] >> 1) as usize]);
+
         let end = self.cands.len() as u32;
         if start == end {
             return false;
@@ -382,6 +441,95 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         });
         self.mode = Mode::Next;
         true
+    }
+
+    /// Whether a pending operation can no longer be linearized. Walking the list
+    /// from the head, it keeps the states that whatever is linearized next starts
+    /// from: the current one, and the state of each reset ([`Model::resets_to`]) whose
+    /// call entry it passed. As long as every other call entry passed belongs to an
+    /// operation that only extends the state ([`Model::extends`]), the operation of
+    /// the next return entry will run in an extension of one of those states, so the
+    /// model must allow it from one ([`Model::may_extend_to`]). Looks at no more than
+    /// [`LOOKAHEAD`] return entries and [`MAX_BASES`] starting states.
+    fn doomed(&mut self) -> bool {
+        let mut bases = [self.state; MAX_BASES];
+        let mut nbases = 1;
+        let mut entry = self.next[HEAD];
+        let mut returns = 0;
+        while entry != self.tail && returns < LOOKAHEAD {
+            let info = self.info[entry as usize];
+            let op = (info >> 1) as usize;
+            if info & 1 == 0 {
+                if self.resets[op] != NO_RESET {
+                    if nbases == MAX_BASES {
+                        return false;
+                    }
+                    bases[nbases] = self.resets[op];
+                    nbases += 1;
+                } else if !self.extends[op] {
+                    return false;
+                }
+            } else {
+                returns += 1;
+                let o = self.ops[op];
+                let possible = bases[..nbases].iter().any(|&b| {
+                    self.model
+                        .may_extend_to(self.states.get(b), &o.input, &o.output)
+                });
+                if !possible {
+                    return true;
+                }
+            }
+            entry = self.next[entry as usize];
+        }
+        false
+    }
+
+    /// Whether `state`, reached by linearizing `op`, is one that nothing can observe
+    /// before the next reset: then every such configuration with the same linearized
+    /// set has the same future, and the memo keeps them as one ([`UNOBSERVABLE`]).
+    ///
+    /// Let `R` be the pending reset ([`Model::resets_to`]) that returns first. Some
+    /// reset is linearized by `R`'s return, so only operations called by then can
+    /// come before the first reset. If each of them is a reset, or accepted from every
+    /// state and extending ([`Model::always_accepts`], [`Model::extends`]), or
+    /// extending and impossible from every extension of `state`
+    /// ([`Model::may_extend_to`]), then until the first reset the search can only add
+    /// blind extending operations, whatever `state` is: the same ones from any other
+    /// state passing this test, and from the reset on the states agree. Walks at
+    /// most [`WALK_LIMIT`] entries.
+    fn unobservable(&self, state: u32, op: u32) -> bool {
+        let mut entry = self.next[HEAD];
+        for _ in 0..WALK_LIMIT {
+            if entry == self.tail {
+                return false;
+            }
+            let info = self.info[entry as usize];
+            let other = (info >> 1) as usize;
+            entry = self.next[entry as usize];
+            if other == op as usize {
+                continue;
+            }
+            let reset = self.resets[other] != NO_RESET;
+            if info & 1 == 1 {
+                if reset {
+                    return true;
+                }
+                continue;
+            }
+            let harmless = reset
+                || (self.extends[other]
+                    && (self.blind[other] || {
+                        let o = self.ops[other];
+                        !self
+                            .model
+                            .may_extend_to(self.states.get(state), &o.input, &o.output)
+                    }));
+            if !harmless {
+                return false;
+            }
+        }
+        false
     }
 
     fn search(&mut self, quantum: u64) -> Option<Outcome> {
