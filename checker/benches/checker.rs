@@ -19,11 +19,11 @@
 //!   [--min-runs N] [--budget SECONDS] [--timeout SECONDS] [--threads N] [--stats]`
 //!   reads a history file (parsing is not timed), checks it at least `--min-runs`
 //!   (3) and at most `--runs` (11) times, stopping once `--budget` (2) seconds have
-//!   been spent, and prints one `RESULT key=value ...` line: verdict, median wall and
-//!   CPU milliseconds, and every run's figures. `--stats` adds a `STATS` line on the
-//!   history's shape (operations per partition, overlap, durations, gaps). The
-//!   allocation counter is off in this mode, so the check runs on the plain system
-//!   allocator.
+//!   been spent or a run timed out (`--timeout`, none by default), and prints one
+//!   `RESULT key=value ...` line: verdict, median wall and CPU milliseconds, and
+//!   every run's figures. `--stats` adds a `STATS` line on the history's shape
+//!   (operations per partition, overlap, durations, gaps). The allocation counter is
+//!   off in this mode, so the check runs on the plain system allocator.
 
 use raftlab_checker::format::{self, ModelKind, Ops, jepsen, jsonl};
 use raftlab_checker::generate::{self, Rng, Shape};
@@ -521,7 +521,10 @@ fn timed<M: Model>(
     let mut cpus = Vec::new();
     let mut verdicts = BTreeSet::new();
     let started = Instant::now();
-    while walls.len() < t.runs && (walls.len() < t.min_runs.max(1) || started.elapsed() < t.budget)
+    // A timed-out run (Unknown) is not repeated.
+    while walls.len() < t.runs
+        && (walls.len() < t.min_runs.max(1) || started.elapsed() < t.budget)
+        && !verdicts.contains(&Verdict::Unknown)
     {
         let cpu0 = cpu_time();
         let wall0 = Instant::now();
