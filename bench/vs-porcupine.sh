@@ -229,6 +229,24 @@ table median_ms "## wall-clock milliseconds (median)"
 table cpu_median_ms "## CPU milliseconds, all threads (median)"
 
 echo
+echo "## history shapes (times in event positions for Jepsen files; overlap = mean number of"
+echo "## other operations of the same partition (key) whose interval meets an operation's)"
+printf '%-40s %6s %5s %5s %8s %7s %5s %6s %6s %6s %6s %6s %6s %8s %8s %7s\n' \
+  history ops procs parts "ops/part" max open get put append read write cas overlap duration gap
+for row in "${rows[@]}"; do
+  IFS='|' read -r label file expected <<<"$row"
+  stats=$(sed -n 1p <<<"${cell["$label"]}")
+  [ -n "$stats" ] || continue
+  printf '%-40s %6s %5s %5s %8s %7s %5s %6s %6s %6s %6s %6s %6s %8s %8s %7s\n' "${label:0:40}" \
+    "$(field ops "$stats")" "$(field clients "$stats")" "$(field partitions "$stats")" \
+    "$(field ops_per_partition_mean "$stats")" "$(field ops_per_partition_max "$stats")" \
+    "$(field open "$stats")" "$(field share_get "$stats")" "$(field share_put "$stats")" \
+    "$(field share_append "$stats")" "$(field share_read "$stats")" "$(field share_write "$stats")" \
+    "$(field share_cas "$stats")" "$(field overlap_same_partition_mean "$stats")" \
+    "$(field duration_mean "$stats")" "$(field gap_mean "$stats")"
+done
+
+echo
 echo "## verdict disagreements"
 found=0
 for row in "${rows[@]}"; do
