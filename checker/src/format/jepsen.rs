@@ -20,6 +20,11 @@
 //! 12 y"}`; a get's invoke has `:value nil`. Log lines look like
 //! `INFO  jepsen.util - 7 :invoke :cas [1 4]`, fields separated by tabs or spaces,
 //! `nil` for the absent value.
+//!
+//! [`write_edn_kv`] and [`write_log_register`] go the other way: they write
+//! operations as events that these readers pair back into the same history (same
+//! inputs, outputs, real-time order and open operations; the times become event
+//! positions).
 
 use super::edn::{Edn, parse_all, parse_value};
 use super::{ModelKind, Ops, ParseError};
@@ -27,6 +32,7 @@ use crate::history::{Operation, Time};
 use crate::models::kv::{KvInput, KvOp, KvOutput};
 use crate::models::register::{RegInput, RegOutput, RegValue};
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 /// The type of a Jepsen event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -465,5 +471,326 @@ pub fn to_operations(
             0,
             "Jepsen histories are read for the key/value and register models only",
         )),
+    }
+}
+
+/// The events of `ops` in time order: `(index, true)` for a call, `(index, false)`
+/// for a return. At equal times calls come first, so operations that touch at one
+/// instant stay concurrent (intervals are closed). Open operations (`ret: None`)
+/// get no return here.
+fn event_order(times: impl Iterator<Item = (Time, Option<Time>)>) -> Vec<(usize, bool)> {
+    let mut events: Vec<(Time, bool, usize, bool)> = Vec::new();
+    for (i, (call, ret)) in times.enumerate() {
+        events.push((call, false, i, true));
+        if let Some(r) = ret {
+            events.push((r, true, i, false));
+        }
+    }
+    events.sort();
+    events.into_iter().map(|(_, _, i, c)| (i, c)).collect()
+}
+
+/// An EDN string literal.
+fn edn_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Writes key/value operations as Jepsen EDN maps, one event per line, in time
+/// order (see [`event_order`]); [`read_edn`] reads them back as the same history.
+/// A returned operation is an `:invoke` then an `:ok` line; one that never returned,
+/// or whose output is unknown, gets an `:info` line at the end (it stays open). The
+/// `:value` of an invoke is the put or appended value (`nil` for a get); that of an
+/// `:ok` is the value read (get), the old value (Lab 2 append), or the input value
+/// (put, append). The process is the operation's client, so a client must not have
+/// two operations open at once.
+pub fn write_edn_kv(ops: &[Operation<KvInput, KvOutput>], out: &mut impl Write) -> io::Result<()> {
+    let line = |out: &mut dyn Write, op: &Operation<KvInput, KvOutput>, kind: &str, value: &str| {
+        let f = match op.input.op {
+            KvOp::Get => "get",
+            KvOp::Put => "put",
+            KvOp::Append | KvOp::AppendOld => "append",
+        };
+        writeln!(
+            out,
+            "{{:process {}, :type :{kind}, :f :{f}, :key {}, :value {value}}}",
+            op.client,
+            edn_string(&op.input.key)
+        )
+    };
+    let invoke_value = |op: &Operation<KvInput, KvOutput>| match op.input.op {
+        KvOp::Get => "nil".to_string(),
+        _ => edn_string(&op.input.value),
+    };
+    let returned =
+        |op: &Operation<KvInput, KvOutput>| op.ret.is_some() && op.output.value.is_some();
+    let order = event_order(
+        ops.iter()
+            .map(|op| (op.call, if returned(op) { op.ret } else { None })),
+    );
+    for (i, is_call) in order {
+        let op = &ops[i];
+        if is_call {
+            line(out, op, "invoke", &invoke_value(op))?;
+        } else {
+            let value = match op.input.op {
+                KvOp::Get | KvOp::AppendOld => op.output.value.as_deref().unwrap_or_default(),
+                KvOp::Put | KvOp::Append => &op.input.value,
+            };
+            line(out, op, "ok", &edn_string(value))?;
+        }
+    }
+    for op in ops.iter().filter(|op| !returned(op)) {
+        line(out, op, "info", &invoke_value(op))?;
+    }
+    Ok(())
+}
+
+/// A register value as EDN: `nil`, a bare integer when the text is one (as
+/// [`read_log`] turns integers back into their decimal text), a string otherwise.
+fn reg_edn(v: &RegValue) -> String {
+    match v {
+        None => "nil".to_string(),
+        Some(s) if s.parse::<i64>().is_ok_and(|i| i.to_string() == *s) => s.clone(),
+        Some(s) => edn_string(s),
+    }
+}
+
+/// Writes register operations as `jepsen.util` log lines, one event per line, in
+/// time order (see [`event_order`]); [`read_log`] reads them back as the same
+/// history. Completions: `:ok` (a read's value, a write, a successful
+/// compare-and-set), `:fail` (a failed compare-and-set, or a read that returned with
+/// an unknown output); an operation that never returned, or a write or
+/// compare-and-set whose output is unknown, gets an `:info` line at the end (it stays
+/// open). The process is the operation's client.
+pub fn write_log_register(
+    ops: &[Operation<RegInput, RegOutput>],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let line =
+        |out: &mut dyn Write, op: &Operation<RegInput, RegOutput>, kind: &str, value: &str| {
+            let f = match op.input {
+                RegInput::Read => "read",
+                RegInput::Write(_) => "write",
+                RegInput::Cas { .. } => "cas",
+            };
+            writeln!(
+                out,
+                "INFO  jepsen.util - {}\t:{kind}\t:{f}\t{value}",
+                op.client
+            )
+        };
+    let input_value = |op: &Operation<RegInput, RegOutput>| match &op.input {
+        RegInput::Read => "nil".to_string(),
+        RegInput::Write(v) => reg_edn(v),
+        RegInput::Cas { from, to } => format!("[{} {}]", reg_edn(from), reg_edn(to)),
+    };
+    let returned = |op: &Operation<RegInput, RegOutput>| {
+        op.ret.is_some() && (op.output != RegOutput::Unknown || op.input == RegInput::Read)
+    };
+    let order = event_order(
+        ops.iter()
+            .map(|op| (op.call, if returned(op) { op.ret } else { None })),
+    );
+    for (i, is_call) in order {
+        let op = &ops[i];
+        if is_call {
+            line(out, op, "invoke", &input_value(op))?;
+            continue;
+        }
+        match &op.output {
+            RegOutput::Read(v) => line(out, op, "ok", &reg_edn(v))?,
+            RegOutput::Unknown => line(out, op, "fail", &input_value(op))?,
+            RegOutput::Done | RegOutput::Cas(true) => line(out, op, "ok", &input_value(op))?,
+            RegOutput::Cas(false) => line(out, op, "fail", &input_value(op))?,
+        }
+    }
+    for op in ops.iter().filter(|op| !returned(op)) {
+        line(out, op, "info", &input_value(op))?;
+    }
+    Ok(())
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// The history with its times replaced by their rank among the event times
+    /// (calls before returns at equal times), as the readers give it back.
+    fn ranked<I: Clone, O: Clone>(ops: &[Operation<I, O>]) -> Vec<Operation<I, O>> {
+        let order = event_order(ops.iter().map(|op| (op.call, op.ret)));
+        let mut out = ops.to_vec();
+        for (pos, (i, is_call)) in order.into_iter().enumerate() {
+            if is_call {
+                out[i].call = pos as Time;
+            } else {
+                out[i].ret = Some(pos as Time);
+            }
+        }
+        out
+    }
+
+    /// Whether `a` precedes `b` in real time.
+    fn precedes<I, O>(a: &Operation<I, O>, b: &Operation<I, O>) -> bool {
+        a.ret.is_some_and(|r| r < b.call)
+    }
+
+    fn kv(
+        client: u64,
+        op: KvOp,
+        key: &str,
+        value: &str,
+        out: Option<&str>,
+        call: Time,
+        ret: Option<Time>,
+    ) -> Operation<KvInput, KvOutput> {
+        Operation {
+            client,
+            input: KvInput {
+                op,
+                key: key.into(),
+                value: value.into(),
+            },
+            call,
+            output: KvOutput {
+                value: out.map(str::to_string),
+            },
+            ret,
+            meta: None,
+        }
+    }
+
+    #[test]
+    fn kv_edn_round_trips_keeping_real_time_order() {
+        let ops = vec![
+            kv(1, KvOp::Put, "a \"q\"", "v\\1\n", Some(""), 0, Some(10)),
+            kv(
+                2,
+                KvOp::Append,
+                "a \"q\"",
+                "x 2 0 y",
+                Some(""),
+                10,
+                Some(12),
+            ),
+            kv(
+                3,
+                KvOp::Get,
+                "a \"q\"",
+                "",
+                Some("v\\1\nx 2 0 y"),
+                13,
+                Some(13),
+            ),
+            kv(4, KvOp::Get, "b", "", None, 5, None),
+            kv(1, KvOp::Append, "b", "z", None, 11, None),
+        ];
+        let mut text = Vec::new();
+        write_edn_kv(&ops, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.starts_with(
+                "{:process 1, :type :invoke, :f :put, :key \"a \\\"q\\\"\", :value \"v\\\\1\\n\"}\n"
+            ),
+            "{text}"
+        );
+        let (back, _) = to_operations(read_edn(&text).unwrap(), ModelKind::Kv).unwrap();
+        let Ops::Kv(back) = back else {
+            panic!("kv ops")
+        };
+        assert_eq!(back.len(), ops.len());
+        let want = ranked(&ops);
+        // Calls keep their ranks: match operations by call time.
+        let find = |o: &Operation<KvInput, KvOutput>| {
+            back.iter()
+                .find(|b| b.call == o.call)
+                .expect("every call is read back")
+                .clone()
+        };
+        for o in &want {
+            let b = find(o);
+            assert_eq!(
+                (b.client, &b.input, b.ret.is_some()),
+                (o.client, &o.input, o.ret.is_some())
+            );
+            if o.input.op == KvOp::Get {
+                assert_eq!(b.output, o.output);
+            }
+        }
+        for x in &want {
+            for y in &want {
+                assert_eq!(precedes(&find(x), &find(y)), precedes(x, y));
+            }
+        }
+    }
+
+    #[test]
+    fn register_log_round_trips() {
+        let reg = |client, input, output, call, ret| Operation {
+            client,
+            input,
+            call,
+            output,
+            ret,
+            meta: None,
+        };
+        let v = |s: &str| Some(s.to_string());
+        let ops = vec![
+            reg(1, RegInput::Write(v("1")), RegOutput::Done, 0, Some(4)),
+            reg(
+                2,
+                RegInput::Cas {
+                    from: v("1"),
+                    to: v("x y"),
+                },
+                RegOutput::Cas(true),
+                2,
+                Some(6),
+            ),
+            reg(3, RegInput::Read, RegOutput::Read(None), 1, Some(2)),
+            reg(
+                4,
+                RegInput::Cas {
+                    from: v("07"),
+                    to: None,
+                },
+                RegOutput::Cas(false),
+                7,
+                Some(9),
+            ),
+            reg(5, RegInput::Read, RegOutput::Unknown, 8, Some(9)),
+            reg(6, RegInput::Write(v("-3")), RegOutput::Unknown, 3, None),
+        ];
+        let mut text = Vec::new();
+        write_log_register(&ops, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("INFO  jepsen.util - 2\t:invoke\t:cas\t[1 \"x y\"]\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("INFO  jepsen.util - 6\t:info\t:write\t-3\n"),
+            "{text}"
+        );
+        let (back, _) = to_operations(read_log(&text).unwrap(), ModelKind::Register).unwrap();
+        let Ops::Register(mut back) = back else {
+            panic!("register ops")
+        };
+        let mut want = ranked(&ops);
+        want.sort_by_key(|o| o.call);
+        back.sort_by_key(|o| o.call);
+        assert_eq!(back, want);
     }
 }
