@@ -30,7 +30,7 @@ use raftlab_checker::generate::{self, Rng, Shape};
 use raftlab_checker::kv::{KvInput, KvOp, KvOutput};
 use raftlab_checker::models::register::{RegInput, RegOutput};
 use raftlab_checker::models::{kv::KvModel, register::Register};
-use raftlab_checker::{CheckOptions, CheckResult, Model, Operation, Verdict, check};
+use raftlab_checker::{CheckOptions, CheckResult, Model, Operation, Unpruned, Verdict, check};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -104,7 +104,11 @@ fn measure<M: Model>(
     let mut peak = 0;
     let mut last = None;
     let budget = Instant::now();
-    while times.len() < 25 && (times.len() < 3 || budget.elapsed() < Duration::from_secs(2)) {
+    // At least 3 runs (unless they take over 10 s), more within 2 s, at most 25.
+    while times.len() < 25
+        && ((times.len() < 3 && budget.elapsed() < Duration::from_secs(10))
+            || budget.elapsed() < Duration::from_secs(2))
+    {
         let base = CURRENT.load(Ordering::Relaxed);
         PEAK.store(base, Ordering::Relaxed);
         let start = Instant::now();
@@ -121,32 +125,39 @@ fn measure<M: Model>(
     }
 }
 
-fn report<M: Model>(name: &str, model: &M, ops: &[Operation<M::Input, M::Output>]) {
-    let crashed = ops.iter().filter(|o| o.ret.is_none()).count();
+/// Time budget of the unpruned search, per history.
+const UNPRUNED_BUDGET: Duration = Duration::from_secs(60);
+
+fn report<M: Model + Clone>(name: &str, model: &M, ops: &[Operation<M::Input, M::Output>]) {
     for (mode, options) in [
         ("fast", CheckOptions::new()),
         ("verbose", CheckOptions::verbose()),
     ] {
         let m = measure(model, ops, &options);
-        let steps: u64 = m.result.partitions.iter().map(|p| p.stats.steps).sum();
-        let configs: u64 = m
-            .result
-            .partitions
-            .iter()
-            .map(|p| p.stats.configurations)
-            .sum();
-        println!(
-            "{name:<44} {:>5} {:>4} {mode:<7} {:>8} {:>10.3} {:>9.2} {:>9.1} {:>10} {:>9}",
-            ops.len(),
-            crashed,
-            m.result.verdict.to_string(),
-            m.median.as_secs_f64() * 1e3,
-            m.median.as_secs_f64() * 1e6 / ops.len().max(1) as f64,
-            m.peak as f64 / (1024.0 * 1024.0),
-            steps,
-            configs,
-        );
+        print_row(name, mode, ops, &m);
     }
+    // The same fast check without the pruning hooks: the plain search.
+    let options = CheckOptions::new().with_timeout(UNPRUNED_BUDGET);
+    let m = measure(&Unpruned(model.clone()), ops, &options);
+    print_row(name, "unpruned", ops, &m);
+}
+
+fn print_row<I, O>(name: &str, mode: &str, ops: &[Operation<I, O>], m: &Measure) {
+    let crashed = ops.iter().filter(|o| o.ret.is_none()).count();
+    let partitions = &m.result.partitions;
+    let steps: u64 = partitions.iter().map(|p| p.stats.steps).sum();
+    let configs: u64 = partitions.iter().map(|p| p.stats.configurations).sum();
+    println!(
+        "{name:<48} {:>5} {:>4} {mode:<8} {:>8} {:>10.3} {:>9.2} {:>9.1} {:>10} {:>9}",
+        ops.len(),
+        crashed,
+        m.result.verdict.to_string(),
+        m.median.as_secs_f64() * 1e3,
+        m.median.as_secs_f64() * 1e6 / ops.len().max(1) as f64,
+        m.peak as f64 / (1024.0 * 1024.0),
+        steps,
+        configs,
+    );
 }
 
 fn kv(
@@ -211,6 +222,8 @@ enum History {
 fn histories() -> Vec<(&'static str, &'static str, History, Expect)> {
     let mut bad = kv(50, 1700, 10, false, 3);
     generate::corrupt_kv_read(&mut bad, 400);
+    let mut bad_one_key = kv(10, 2000, 1, false, 8);
+    generate::corrupt_kv_read(&mut bad_one_key, 500);
     vec![
         (
             "kv-c1-k1",
@@ -235,6 +248,24 @@ fn histories() -> Vec<(&'static str, &'static str, History, Expect)> {
             "kv: 50 clients, 10 keys, 5000 ops",
             History::Kv(kv(50, 5000, 10, false, 4)),
             Expect::Ok,
+        ),
+        (
+            "kv-c50-k10-s13",
+            "kv: 50 clients, 10 keys, 1700 ops, seed 13",
+            History::Kv(kv(50, 1700, 10, false, 13)),
+            Expect::Ok,
+        ),
+        (
+            "kv-c10-k1-2000",
+            "kv: 10 clients, 1 key, 2000 ops",
+            History::Kv(kv(10, 2000, 1, false, 8)),
+            Expect::Ok,
+        ),
+        (
+            "kv-c10-k1-2000-bad",
+            "kv: 10 clients, 1 key, 2000 ops, one corrupt read",
+            History::Kv(bad_one_key),
+            Expect::Illegal,
         ),
         (
             "kv-c5-k1-lab2",
@@ -294,7 +325,7 @@ fn main() {
 
 fn bench() {
     println!(
-        "{:<44} {:>5} {:>4} {:<7} {:>8} {:>10} {:>9} {:>9} {:>10} {:>9}",
+        "{:<48} {:>5} {:>4} {:<8} {:>8} {:>10} {:>9} {:>9} {:>10} {:>9}",
         "history",
         "ops",
         "crsh",

@@ -42,7 +42,7 @@ pub use check::{CheckOptions, check};
 pub use history::{
     Annotation, Event, EventKind, HistoryError, Operation, Time, operations_from_events,
 };
-pub use model::{Model, NondeterministicModel, Partition, PowerSet};
+pub use model::{Model, NondeterministicModel, Partition, PowerSet, Unpruned};
 pub use result::{
     Attempt, CheckResult, LinStep, Linearizations, PartitionResult, PartitionStatus, SearchStats,
     Verdict,

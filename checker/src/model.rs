@@ -227,3 +227,45 @@ impl<N: NondeterministicModel> Model for PowerSet<N> {
         format!("{{{}}}", parts.join(", "))
     }
 }
+
+/// A model with the search's pruning hooks switched off ([`Model::extends`],
+/// [`Model::resets_to`], [`Model::always_accepts`], [`Model::may_extend_to`] keep
+/// their defaults): the plain Wing-Gong/Lowe search with its memo, as other checkers
+/// run it. For measuring what the pruning gains, and for testing that it changes no
+/// verdict.
+#[derive(Clone, Debug, Default)]
+pub struct Unpruned<M>(pub M);
+
+impl<M: Model> Model for Unpruned<M> {
+    type State = M::State;
+    type Input = M::Input;
+    type Output = M::Output;
+
+    fn init(&self) -> M::State {
+        self.0.init()
+    }
+
+    fn step(&self, state: &M::State, input: &M::Input, output: &M::Output) -> Option<M::State> {
+        self.0.step(state, input, output)
+    }
+
+    fn partition(&self, history: &[Operation<M::Input, M::Output>]) -> Vec<Partition> {
+        self.0.partition(history)
+    }
+
+    fn unknown_output(&self, input: &M::Input) -> Option<M::Output> {
+        self.0.unknown_output(input)
+    }
+
+    fn is_read_only(&self, input: &M::Input, output: &M::Output) -> bool {
+        self.0.is_read_only(input, output)
+    }
+
+    fn describe_operation(&self, input: &M::Input, output: &M::Output) -> String {
+        self.0.describe_operation(input, output)
+    }
+
+    fn describe_state(&self, state: &M::State) -> String {
+        self.0.describe_state(state)
+    }
+}

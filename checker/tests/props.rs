@@ -9,7 +9,9 @@ use raftlab_checker::models::map::MapModel;
 use raftlab_checker::models::register::{RegInput, RegOutput, Register};
 use raftlab_checker::models::set::{SetModel, SetOutput};
 use raftlab_checker::models::value::Value;
-use raftlab_checker::{CheckOptions, Model, Operation, Partition, PartitionStatus, Verdict, check};
+use raftlab_checker::{
+    CheckOptions, Model, Operation, Partition, PartitionStatus, Unpruned, Verdict, check,
+};
 
 fn shape(clients: usize, ops: usize, crash_percent: u32) -> Shape {
     Shape {
@@ -88,35 +90,6 @@ impl Model for Shuffled {
     }
     fn describe_state(&self, s: &Value) -> String {
         KvModel.describe_state(s)
-    }
-}
-
-/// A model without the search's pruning hooks (`extends`, `resets_to`,
-/// `always_accepts`, `may_extend_to`): the plain Wing-Gong/Lowe search that the
-/// pruned one must agree with.
-struct Plain<M>(M);
-
-impl<M: Model> Model for Plain<M> {
-    type State = M::State;
-    type Input = M::Input;
-    type Output = M::Output;
-    fn init(&self) -> M::State {
-        self.0.init()
-    }
-    fn step(&self, s: &M::State, i: &M::Input, o: &M::Output) -> Option<M::State> {
-        self.0.step(s, i, o)
-    }
-    fn partition(&self, h: &[Operation<M::Input, M::Output>]) -> Vec<Partition> {
-        self.0.partition(h)
-    }
-    fn is_read_only(&self, i: &M::Input, o: &M::Output) -> bool {
-        self.0.is_read_only(i, o)
-    }
-    fn describe_operation(&self, i: &M::Input, o: &M::Output) -> String {
-        self.0.describe_operation(i, o)
-    }
-    fn describe_state(&self, s: &M::State) -> String {
-        self.0.describe_state(s)
     }
 }
 
@@ -233,7 +206,7 @@ proptest! {
         prop_assert_ne!(pruned.verdict, Verdict::Unknown);
         // The plain search can take exponential time here: compare when it ends.
         let budget = CheckOptions::new().with_threads(1).with_timeout(std::time::Duration::from_secs(1));
-        let plain = check(&Plain(KvModel), &h, &budget).unwrap();
+        let plain = check(&Unpruned(KvModel), &h, &budget).unwrap();
         if plain.verdict != Verdict::Unknown {
             prop_assert_eq!(pruned.verdict, plain.verdict);
         }
@@ -253,7 +226,7 @@ proptest! {
             }
         }
         let pruned = check(&Register, &h, &CheckOptions::new().with_threads(1)).unwrap();
-        let plain = check(&Plain(Register), &h, &budget).unwrap();
+        let plain = check(&Unpruned(Register), &h, &budget).unwrap();
         prop_assert_ne!(pruned.verdict, Verdict::Unknown);
         if plain.verdict != Verdict::Unknown {
             prop_assert_eq!(pruned.verdict, plain.verdict);
@@ -272,7 +245,7 @@ proptest! {
             }
         }
         let pruned = check(&SetModel, &h, &CheckOptions::new().with_threads(1)).unwrap();
-        let plain = check(&Plain(SetModel), &h, &budget).unwrap();
+        let plain = check(&Unpruned(SetModel), &h, &budget).unwrap();
         prop_assert_ne!(pruned.verdict, Verdict::Unknown);
         if plain.verdict != Verdict::Unknown {
             prop_assert_eq!(pruned.verdict, plain.verdict);
