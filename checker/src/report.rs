@@ -111,10 +111,12 @@ pub fn summary<M: Model>(
     }
     let _ = writeln!(
         out,
-        "{}: {} operations, {} partitions ({}), checked in {:.3} s",
+        "{}: {} operation{}, {} partition{} ({}), checked in {:.3} s",
         result.verdict,
         history.len(),
+        plural(history.len()),
         parts.len(),
+        plural(parts.len()),
         counts.join(", "),
         result.elapsed.as_secs_f64()
     );
@@ -126,11 +128,17 @@ pub fn summary<M: Model>(
         }
         let _ = writeln!(
             out,
-            "partition {} ({} operations) is not linearizable",
+            "partition {} ({} operation{}) is not linearizable",
             part.name,
-            part.operations.len()
+            part.operations.len(),
+            plural(part.operations.len())
         );
         illegal_detail(model, history, part, lines, &mut out);
     }
     out
+}
+
+/// "s" unless there is exactly one.
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
