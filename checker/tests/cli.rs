@@ -271,7 +271,7 @@ fn explicit_models_and_formats() {
     let f = file("map.jsonl", KV_OK);
     let r = lincheck(&[&f, "--model", "map", "--format", "jsonl"]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(r.out.contains("1 partitions"), "{}", r.out);
+    assert!(r.out.contains("1 partition ("), "{}", r.out);
     let set = "{\"client\":1,\"op\":\"add\",\"value\":\"a\",\"call\":0,\"return\":1}\n{\"client\":2,\"op\":\"contains\",\"value\":\"a\",\"output\":false,\"call\":2,\"return\":3}\n";
     let f = file("set.jsonl", set);
     let r = lincheck(&[&f]);
