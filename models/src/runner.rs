@@ -153,6 +153,30 @@ impl<P: Protocol> CheckReport<P> {
             .filter(|p| matches!(p.outcome, Outcome::NotReached))
     }
 
+    /// The names of the `sometimes` properties that found an example.
+    pub fn reached(&self) -> Vec<&'static str> {
+        self.properties
+            .iter()
+            .filter(|p| matches!(p.outcome, Outcome::Reached(_)))
+            .map(|p| p.name)
+            .collect()
+    }
+
+    /// Panics, naming the property and printing the table, unless the search was
+    /// exhaustive and every property held or was reached (for tests).
+    pub fn assert_all_hold(&self) {
+        assert!(self.exhaustive, "not exhaustive: {}", self.summary());
+        for p in &self.properties {
+            assert!(
+                matches!(p.outcome, Outcome::Holds | Outcome::Reached(_)),
+                "{}: {:?}\n{}",
+                p.name,
+                p.depth(),
+                self.table()
+            );
+        }
+    }
+
     /// The summary line: counts, rate, depth, time.
     pub fn summary(&self) -> String {
         format!(

@@ -33,35 +33,13 @@ fn run(model: KvModel, strategy: Strategy, stop: StopWhen) -> CheckReport<KvMode
     runner::check(model.into_model(), &options)
 }
 
-fn assert_all_hold(report: &CheckReport<KvModel>) {
-    assert!(report.exhaustive, "{}", report.summary());
-    for p in &report.properties {
-        assert!(
-            matches!(p.outcome, Outcome::Holds | Outcome::Reached(_)),
-            "{}: {:?}\n{}",
-            p.name,
-            p.depth(),
-            report.table()
-        );
-    }
-}
-
-fn reached(report: &CheckReport<KvModel>) -> Vec<&'static str> {
-    report
-        .properties
-        .iter()
-        .filter(|p| matches!(p.outcome, Outcome::Reached(_)))
-        .map(|p| p.name)
-        .collect()
-}
-
 #[test]
 fn crash_and_snapshots_reach_every_example() {
     let report = run(crash_and_snapshots(), Strategy::Dfs, StopWhen::Exhausted);
-    assert_all_hold(&report);
+    report.assert_all_hold();
     assert_eq!(report.unique_states, 411_490, "{}", report.summary());
     assert_eq!(
-        reached(&report),
+        report.reached(),
         [
             raft_names::LEADER_ELECTED,
             raft_names::COMMITTED_ON_MAJORITY,
@@ -78,10 +56,10 @@ fn crash_and_snapshots_reach_every_example() {
 #[test]
 fn ci_check_is_linearizable_and_reaches_every_example() {
     let report = run(KvModel::ci(), Strategy::Dfs, StopWhen::Exhausted);
-    assert_all_hold(&report);
+    report.assert_all_hold();
     assert_eq!(report.unique_states, 614_033, "{}", report.summary());
     assert_eq!(
-        reached(&report),
+        report.reached(),
         [
             raft_names::LEADER_ELECTED,
             raft_names::COMMITTED_ON_MAJORITY,

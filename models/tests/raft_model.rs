@@ -50,33 +50,20 @@ fn run(model: RaftModel, strategy: Strategy, stop: StopWhen) -> CheckReport<Raft
     runner::check(model.into_model(), &options)
 }
 
-fn assert_all_hold(report: &CheckReport<RaftModel>) {
-    assert!(report.exhaustive, "{}", report.summary());
-    for p in &report.properties {
-        assert!(
-            matches!(p.outcome, Outcome::Holds | Outcome::Reached(_)),
-            "{}: {:?}\n{}",
-            p.name,
-            p.depth(),
-            report.table()
-        );
-    }
-}
-
 #[test]
 fn tiny_state_counts_are_pinned() {
     let dfs = run(tiny(), Strategy::Dfs, StopWhen::Exhausted);
-    assert_all_hold(&dfs);
+    dfs.assert_all_hold();
     assert_eq!(dfs.unique_states, 1267, "{}", dfs.summary());
     let bfs = run(tiny(), Strategy::Bfs, StopWhen::Exhausted);
-    assert_all_hold(&bfs);
+    bfs.assert_all_hold();
     assert_eq!(bfs.unique_states, 7199, "{}", bfs.summary());
 }
 
 #[test]
 fn small_state_count_is_pinned_and_every_property_is_reached() {
     let report = run(small(), Strategy::Dfs, StopWhen::Exhausted);
-    assert_all_hold(&report);
+    report.assert_all_hold();
     assert_eq!(report.unique_states, 407_074, "{}", report.summary());
     let reached: Vec<_> = report
         .properties

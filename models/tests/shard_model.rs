@@ -29,34 +29,12 @@ fn run(model: ShardModel, stop: StopWhen, threads: usize) -> CheckReport<ShardMo
     runner::check(model.into_model(), &options)
 }
 
-fn assert_all_hold(report: &CheckReport<ShardModel>) {
-    assert!(report.exhaustive, "{}", report.summary());
-    for p in &report.properties {
-        assert!(
-            matches!(p.outcome, Outcome::Holds | Outcome::Reached(_)),
-            "{}: {:?}\n{}",
-            p.name,
-            p.depth(),
-            report.table()
-        );
-    }
-}
-
-fn reached(report: &CheckReport<ShardModel>) -> Vec<&'static str> {
-    report
-        .properties
-        .iter()
-        .filter(|p| matches!(p.outcome, Outcome::Reached(_)))
-        .map(|p| p.name)
-        .collect()
-}
-
 #[test]
 fn calm_check_holds_and_its_state_count_is_pinned() {
     let report = run(calm(), StopWhen::Exhausted, 2);
-    assert_all_hold(&report);
+    report.assert_all_hold();
     assert_eq!(report.unique_states, 16_210, "{}", report.summary());
-    assert_eq!(reached(&report), [names::MOVED_AND_SERVED]);
+    assert_eq!(report.reached(), [names::MOVED_AND_SERVED]);
 }
 
 #[test]
@@ -64,8 +42,8 @@ fn lost_messages_break_nothing() {
     let mut m = calm();
     m.bounds.drops = true;
     let report = run(m, StopWhen::Exhausted, 2);
-    assert_all_hold(&report);
-    assert_eq!(reached(&report), [names::MOVED_AND_SERVED]);
+    report.assert_all_hold();
+    assert_eq!(report.reached(), [names::MOVED_AND_SERVED]);
 }
 
 #[test]
@@ -74,9 +52,9 @@ fn a_crash_breaks_nothing_and_the_restarted_server_serves() {
     m.bounds.max_crashes = 1;
     m.bounds.max_in_flight = 2;
     let report = run(m, StopWhen::Exhausted, 2);
-    assert_all_hold(&report);
+    report.assert_all_hold();
     assert_eq!(
-        reached(&report),
+        report.reached(),
         [names::MOVED_AND_SERVED, names::RESTARTED_SERVES]
     );
 }
