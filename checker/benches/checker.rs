@@ -16,13 +16,15 @@
 //!   register ones as `jepsen.util` log lines (`ID.log`), each also as our JSON lines
 //!   (`ID.jsonl`), and `manifest.tsv` (id, file, model, expected verdict, name).
 //! - `--time FILE [--model kv|kv-lab2|register] [--mode fast|verbose] [--runs N]
-//!   [--min-runs N] [--budget SECONDS] [--timeout SECONDS] [--threads N] [--stats]`
+//!   [--min-runs N] [--budget SECONDS] [--timeout SECONDS] [--threads N] [--stats]
+//!   [--unpruned]`
 //!   reads a history file (parsing is not timed), checks it at least `--min-runs`
 //!   (3) and at most `--runs` (11) times, stopping once `--budget` (2) seconds have
 //!   been spent or a run timed out (`--timeout`, none by default), and prints one
 //!   `RESULT key=value ...` line: verdict, median wall and CPU milliseconds, and
 //!   every run's figures. `--stats` adds a `STATS` line on the history's shape
-//!   (operations per partition, overlap, durations, gaps). The allocation counter is
+//!   (operations per partition, overlap, durations, gaps); `--unpruned` times the
+//!   plain search (`raftlab_checker::Unpruned`). The allocation counter is
 //!   off in this mode, so the check runs on the plain system allocator.
 
 use raftlab_checker::format::{self, ModelKind, Ops, jepsen, jsonl};
@@ -421,6 +423,7 @@ struct TimeArgs {
     timeout: Option<Duration>,
     threads: usize,
     stats: bool,
+    unpruned: bool,
 }
 
 fn parse_time_args(args: &[String]) -> Result<TimeArgs, String> {
@@ -436,6 +439,7 @@ fn parse_time_args(args: &[String]) -> Result<TimeArgs, String> {
         timeout: None,
         threads: 0,
         stats: false,
+        unpruned: false,
     };
     let seconds = |v: &str| -> Result<Duration, String> {
         v.parse::<f64>()
@@ -451,6 +455,10 @@ fn parse_time_args(args: &[String]) -> Result<TimeArgs, String> {
     while let Some(flag) = it.next() {
         if flag == "--stats" {
             t.stats = true;
+            continue;
+        }
+        if flag == "--unpruned" {
+            t.unpruned = true;
             continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -509,7 +517,11 @@ fn time_file(args: &[String]) -> Result<(), String> {
                     shape(ops, |o| o.input.key.clone(), |o| kv_kind(&o.input))
                 );
             }
-            timed(&head, &KvModel, ops, &options, &t)
+            if t.unpruned {
+                timed(&head, &Unpruned(KvModel), ops, &options, &t)
+            } else {
+                timed(&head, &KvModel, ops, &options, &t)
+            }
         }
         Ops::Register(ops) => {
             if t.stats {
@@ -518,7 +530,11 @@ fn time_file(args: &[String]) -> Result<(), String> {
                     shape(ops, |_| String::new(), |o| reg_kind(&o.input))
                 );
             }
-            timed(&head, &Register, ops, &options, &t)
+            if t.unpruned {
+                timed(&head, &Unpruned(Register), ops, &options, &t)
+            } else {
+                timed(&head, &Register, ops, &options, &t)
+            }
         }
         Ops::Set(_) => Err(format!("{name}: set histories are not timed here")),
     }

@@ -87,7 +87,7 @@ const HEAD: usize = 0;
 const LOOKAHEAD: u32 = 8;
 
 /// Starting states [`PartitionSearch::doomed`] keeps.
-const MAX_BASES: usize = 4;
+const MAX_BASES: usize = 8;
 
 /// "Does not reset the state."
 const NO_RESET: u32 = u32::MAX;
@@ -162,6 +162,8 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     blind: Vec<bool>,
     /// Per operation, the state it resets to ([`Model::resets_to`]), or `NO_RESET`.
     resets: Vec<u32>,
+    /// Resets not linearized yet.
+    pending_resets: usize,
     set: LinSet,
     memo: Memo,
     states: StateTable<M::State>,
@@ -233,7 +235,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                     .resets_to(&o.input, &o.output)
                     .map_or(NO_RESET, |s| states.intern(s))
             })
-            .collect();
+            .collect::<Vec<u32>>();
+        let pending_resets = resets.iter().filter(|&&r| r != NO_RESET).count();
         PartitionSearch {
             model,
             name,
@@ -248,6 +251,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             extends,
             blind,
             resets,
+            pending_resets,
             set: LinSet::new(n),
             memo: Memo::new(),
             states,
@@ -296,6 +300,9 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             greedy,
         });
         self.state = new_state;
+        if self.resets[op as usize] != NO_RESET {
+            self.pending_resets -= 1;
+        }
         self.lift(entry);
         self.lift(self.ret_node[op as usize]);
         self.mode = Mode::Open;
@@ -336,6 +343,9 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         self.unlift(self.ret_node[op as usize]);
         self.unlift(frame.entry);
         self.set.remove(op as usize);
+        if self.resets[op as usize] != NO_RESET {
+            self.pending_resets += 1;
+        }
         self.state = frame.prev_state;
         Some(frame)
     }
@@ -499,37 +509,50 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// state passing this test, and from the reset on the states agree. Walks at
     /// most [`WALK_LIMIT`] entries.
     fn unobservable(&self, state: u32, op: u32) -> bool {
-        let mut entry = self.next[HEAD];
+        let own = usize::from(self.resets[op as usize] != NO_RESET);
+        if self.pending_resets <= own {
+            return false;
+        }
+        // First find R's return entry, then look at the call entries before it.
+        let first = self.next[HEAD];
+        let mut entry = first;
+        let mut found = false;
         for _ in 0..WALK_LIMIT {
             if entry == self.tail {
                 return false;
             }
             let info = self.info[entry as usize];
+            let other = info >> 1;
+            if info & 1 == 1 && other != op && self.resets[other as usize] != NO_RESET {
+                found = true;
+                break;
+            }
+            entry = self.next[entry as usize];
+        }
+        if !found {
+            return false;
+        }
+        let end = entry;
+        let mut entry = first;
+        while entry != end {
+            let info = self.info[entry as usize];
             let other = (info >> 1) as usize;
             entry = self.next[entry as usize];
-            if other == op as usize {
+            if info & 1 == 1 || other == op as usize || self.resets[other] != NO_RESET {
                 continue;
             }
-            let reset = self.resets[other] != NO_RESET;
-            if info & 1 == 1 {
-                if reset {
-                    return true;
-                }
-                continue;
-            }
-            let harmless = reset
-                || (self.extends[other]
-                    && (self.blind[other] || {
-                        let o = self.ops[other];
-                        !self
-                            .model
-                            .may_extend_to(self.states.get(state), &o.input, &o.output)
-                    }));
+            let harmless = self.extends[other]
+                && (self.blind[other] || {
+                    let o = self.ops[other];
+                    !self
+                        .model
+                        .may_extend_to(self.states.get(state), &o.input, &o.output)
+                });
             if !harmless {
                 return false;
             }
         }
-        false
+        true
     }
 
     fn search(&mut self, quantum: u64) -> Option<Outcome> {
