@@ -72,27 +72,32 @@ fn local_reads_prints_the_trace_and_exits_one() {
     assert!(stdout.contains("-> C1 answer"), "{stdout}");
 }
 
+/// Runs `raftlab args`, which must exit with `code` and say each of `needles` on
+/// standard error.
+fn refused(args: &[&str], code: i32, needles: &[&str]) {
+    let out = raftlab(args);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn bad_arguments_are_clear_errors() {
-    let out = raftlab(&["check", "kv", "--max-term", "0"]);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("--max-term 0"), "{stderr}");
-    let out = raftlab(&["check", "kv", "--max-calls", "0"]);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("--max-calls 0"), "{stderr}");
-    let out = raftlab(&["check", "kv", "--bug", "no-such-bug"]);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no bug named"), "{stderr}");
-    assert!(stderr.contains("local-reads"), "{stderr}");
-    let out = raftlab(&["check", "kv", "--max-heartbeats", "lots"]);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("\"any\""), "{stderr}");
-    let out = raftlab(&["check", "kv", "--clients", "9"]);
-    assert_eq!(out.status.code(), Some(2));
+    refused(&["check", "kv", "--max-term", "0"], 3, &["--max-term 0"]);
+    refused(&["check", "kv", "--max-calls", "0"], 3, &["--max-calls 0"]);
+    refused(
+        &["check", "kv", "--bug", "no-such-bug"],
+        2,
+        &["no bug named", "local-reads"],
+    );
+    refused(
+        &["check", "kv", "--max-heartbeats", "lots"],
+        2,
+        &["\"any\""],
+    );
+    refused(&["check", "kv", "--clients", "9"], 2, &[]);
 }
 
 #[test]
