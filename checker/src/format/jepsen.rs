@@ -509,7 +509,8 @@ fn edn_string(s: &str) -> String {
 }
 
 /// Writes key/value operations as Jepsen EDN maps, one event per line, in time
-/// order (see [`event_order`]); [`read_edn`] reads them back as the same history.
+/// order (calls before returns at equal times, so touching operations stay
+/// concurrent); [`read_edn`] reads them back as the same history.
 /// A returned operation is an `:invoke` then an `:ok` line; one that never returned,
 /// or whose output is unknown, gets an `:info` line at the end (it stays open). The
 /// `:value` of an invoke is the put or appended value (`nil` for a get); that of an
@@ -569,7 +570,7 @@ fn reg_edn(v: &RegValue) -> String {
 }
 
 /// Writes register operations as `jepsen.util` log lines, one event per line, in
-/// time order (see [`event_order`]); [`read_log`] reads them back as the same
+/// time order (calls before returns at equal times); [`read_log`] reads them back as the same
 /// history. Completions: `:ok` (a read's value, a write, a successful
 /// compare-and-set), `:fail` (a failed compare-and-set, or a read that returned with
 /// an unknown output); an operation that never returned, or a write or
