@@ -3,7 +3,7 @@
 //!
 //! A group's state is read only where it is complete: from an up server whose commit
 //! index equals the highest index its group ever committed
-//! ([`ShardHistory::max_commit`]). That server has applied every entry the group
+//! ([`ShardHistory::max_commit`](crate::shard_model::ShardHistory::max_commit)). That server has applied every entry the group
 //! committed, so its [`GroupState`] is the group's; a follower behind, or a server
 //! restarted from an older snapshot that has not yet caught up, is skipped (it serves
 //! nothing until it has: its own requests are ordered after what it missed). Such a
@@ -14,7 +14,7 @@
 //!   serve one shard at the same time; and, over the whole run, once a group's state
 //!   has served a shard in configuration `n`, no other group's state serves it in a
 //!   configuration `<= n` (the ghost keeps the latest owner of each shard,
-//!   [`ShardHistory::latest_owner`]);
+//!   [`ShardHistory::latest_owner`](crate::shard_model::ShardHistory::latest_owner));
 //! - **no acknowledged write is lost across a move**: every append a client saw
 //!   acknowledged is in the value of its key in every group state that serves the
 //!   key's shard;

@@ -1,6 +1,6 @@
 //! The Lab 5 test configurations on the simulator: the shard controller's
 //! (shardctrler/config.go: the replicated-service configuration over
-//! [`Configs`](crate::shard::ctrler::Configs)) and the sharded key/value service's
+//! [`crate::shard::ctrler::Configs`]) and the sharded key/value service's
 //! (shardkv/config.go).
 
 pub mod ctrler;
