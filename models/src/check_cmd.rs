@@ -103,11 +103,13 @@ pub struct SearchArgs {
     /// Checker threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
-    /// Breadth-first search (no symmetry reduction); each counterexample is then made a
-    /// shortest one by a one-thread search below its depth.
+    /// Breadth-first search (no symmetry reduction; the default of check shardkv);
+    /// each counterexample is then made a shortest one by a one-thread search below
+    /// its depth.
     #[arg(long, conflicts_with_all = ["dfs", "simulate"])]
     bfs: bool,
-    /// Depth-first search with symmetry reduction over server ids (the default).
+    /// Depth-first search, with symmetry reduction over server ids where the model
+    /// has it (the default of check raft and check kv).
     #[arg(long, conflicts_with = "simulate")]
     dfs: bool,
     /// Random walks from this seed until --timeout (default 60 s).
@@ -146,22 +148,25 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
         &model.describe(),
         model.into_model(),
         &args.search,
+        Strategy::Dfs,
     )
 }
 
 /// Runs a check of `model` as `args` say, printing a header (`command`: `bounds`, the
-/// search), the summary, the table of properties and the counterexamples. The exit
-/// codes are those of [`run_check`].
+/// search), the summary, the table of properties and the counterexamples. `default`
+/// is the search when no flag chooses one. The exit codes are those of [`run_check`].
 pub fn run_search<P: Protocol>(
     command: &str,
     bounds: &str,
     model: ClusterModel<P>,
     args: &SearchArgs,
+    default: Strategy,
 ) -> ExitCode {
-    let strategy = match (args.bfs, args.simulate) {
-        (true, _) => Strategy::Bfs,
-        (false, Some(seed)) => Strategy::Simulate(seed),
-        (false, None) => Strategy::Dfs,
+    let strategy = match (args.bfs, args.dfs, args.simulate) {
+        (true, _, _) => Strategy::Bfs,
+        (_, true, _) => Strategy::Dfs,
+        (_, _, Some(seed)) => Strategy::Simulate(seed),
+        (false, false, None) => default,
     };
     let timeout = match (args.timeout, strategy) {
         (Some(s), _) => Some(Duration::from_secs(s)),

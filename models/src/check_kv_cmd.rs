@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use raftlab_models::cluster::Bounds;
 use raftlab_models::kv_model::{KvBug, KvModel};
+use raftlab_models::runner::Strategy;
 
 use crate::check_cmd::{SearchArgs, run_explorer, run_search};
 
@@ -152,6 +153,7 @@ pub fn run_check(args: CheckKvArgs) -> ExitCode {
         &model.describe(),
         model.into_model(),
         &args.search,
+        Strategy::Dfs,
     )
 }
 

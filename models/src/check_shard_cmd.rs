@@ -2,12 +2,13 @@
 //! the shard group core with stateright.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 use raftlab::shard::group::GroupBug;
-use raftlab_models::runner::{self, CheckOptions, StopWhen, Strategy};
+use raftlab_models::runner::Strategy;
 use raftlab_models::shard_model::{ShardModel, bug_name, parse_bug};
+
+use crate::check_cmd::{SearchArgs, run_search};
 
 /// Options of `raftlab check shardkv`.
 #[derive(Args, Debug, Clone)]
@@ -57,32 +58,8 @@ pub struct CheckShardArgs {
     /// under).
     #[arg(long, requires = "bug")]
     bug_bounds: bool,
-    /// Checker threads.
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
-    /// Breadth-first search (the default); each counterexample is then made a shortest
-    /// one by a one-thread search below its depth.
-    #[arg(long, conflicts_with_all = ["dfs", "simulate"])]
-    bfs: bool,
-    /// Depth-first search (this model has no symmetry to reduce: servers are named in
-    /// configurations).
-    #[arg(long, conflicts_with = "simulate")]
-    dfs: bool,
-    /// Random walks from this seed until --timeout (default 60 s).
-    #[arg(long, value_name = "SEED")]
-    simulate: Option<u64>,
-    /// Stop after this many seconds (the search is then not exhaustive).
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<u64>,
-    /// Do not explore past this depth (the search is then not exhaustive).
-    #[arg(long)]
-    max_depth: Option<usize>,
-    /// Stop at the first violated property.
-    #[arg(long)]
-    first: bool,
-    /// No progress line.
-    #[arg(long)]
-    quiet: bool,
+    #[command(flatten)]
+    search: SearchArgs,
 }
 
 impl CheckShardArgs {
@@ -151,51 +128,11 @@ pub fn run_check(args: CheckShardArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let strategy = match (args.dfs, args.simulate) {
-        (_, Some(seed)) => Strategy::Simulate(seed),
-        (true, None) => Strategy::Dfs,
-        (false, None) => Strategy::Bfs,
-    };
-    let timeout = match (args.timeout, strategy) {
-        (Some(s), _) => Some(Duration::from_secs(s)),
-        (None, Strategy::Simulate(_)) => Some(Duration::from_secs(60)),
-        (None, _) => None,
-    };
-    let options = CheckOptions {
-        strategy,
-        threads: args.threads.max(1),
-        symmetry: false,
-        timeout,
-        max_depth: args.max_depth,
-        stop: if args.first {
-            StopWhen::FirstViolation
-        } else {
-            StopWhen::Exhausted
-        },
-        progress: !args.quiet,
-        shortest: true,
-    };
-    let search = match strategy {
-        Strategy::Bfs => "BFS".to_string(),
-        Strategy::Dfs => "DFS".into(),
-        Strategy::Simulate(seed) => format!("simulation from seed {seed}"),
-    };
-    println!(
-        "raftlab check shardkv: {}; {search}, {} thread{}",
-        describe(&model),
-        options.threads,
-        if options.threads == 1 { "" } else { "s" }
-    );
-    let model = model.into_model();
-    let report = runner::check(model.clone(), &options);
-    println!("{}\n", report.summary());
-    print!("{}", report.table());
-    print!("{}", report.traces(&model));
-    if report.violations().next().is_some() {
-        ExitCode::from(1)
-    } else if report.exhaustive && report.unreached().next().is_some() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+    run_search(
+        "raftlab check shardkv",
+        &describe(&model),
+        model.into_model(),
+        &args.search,
+        Strategy::Bfs,
+    )
 }

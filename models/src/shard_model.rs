@@ -888,6 +888,9 @@ impl ClientNode {
 }
 
 impl Node for ShardNode {
+    /// Servers are named in the configurations the controller publishes, so renaming
+    /// them does not give an equivalent state.
+    const SYMMETRIC: bool = false;
     type Msg = ShardMsg;
     type Timer = ShardTimer;
     type Durable = ShardDurable;

@@ -1,24 +1,9 @@
 //! `raftlab check raft` and `raftlab explore raft` from the command line.
 
+mod common;
+
+use common::{raftlab, refused, text};
 use std::net::TcpListener;
-use std::process::{Command, Output};
-
-fn raftlab(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_raftlab"))
-        .args(args)
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => panic!("cannot run raftlab: {e}"),
-    }
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 const TINY: [&str; 11] = [
     "--no-duplicates",
@@ -68,15 +53,12 @@ fn check_with_a_bug_prints_the_trace_and_exits_one() {
 
 #[test]
 fn bad_arguments_are_clear_errors() {
-    let out = raftlab(&["check", "raft", "--max-term", "0"]);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("--max-term 0"), "{stderr}");
-    let out = raftlab(&["check", "raft", "--bug", "no-such-bug"]);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no bug named"), "{stderr}");
-    assert!(stderr.contains("vote-twice"), "{stderr}");
+    refused(&["check", "raft", "--max-term", "0"], 3, &["--max-term 0"]);
+    refused(
+        &["check", "raft", "--bug", "no-such-bug"],
+        2,
+        &["no bug named", "vote-twice"],
+    );
 }
 
 #[test]

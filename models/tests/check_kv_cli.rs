@@ -1,24 +1,9 @@
 //! `raftlab check kv` and `raftlab explore kv` from the command line.
 
+mod common;
+
+use common::{raftlab, refused, text};
 use std::net::TcpListener;
-use std::process::{Command, Output};
-
-fn raftlab(args: &[&str]) -> Output {
-    match Command::new(env!("CARGO_BIN_EXE_raftlab"))
-        .args(args)
-        .output()
-    {
-        Ok(out) => out,
-        Err(e) => panic!("cannot run raftlab: {e}"),
-    }
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// One term, clients taking turns: 45 706 states, about a second.
 const TINY: [&str; 6] = [
@@ -70,17 +55,6 @@ fn local_reads_prints_the_trace_and_exits_one() {
     );
     assert!(stdout.contains("invoke Get k0 on C1"), "{stdout}");
     assert!(stdout.contains("-> C1 answer"), "{stdout}");
-}
-
-/// Runs `raftlab args`, which must exit with `code` and say each of `needles` on
-/// standard error.
-fn refused(args: &[&str], code: i32, needles: &[&str]) {
-    let out = raftlab(args);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    for needle in needles {
-        assert!(stderr.contains(needle), "{args:?}: {stderr}");
-    }
 }
 
 #[test]
