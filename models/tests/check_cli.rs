@@ -2,8 +2,7 @@
 
 mod common;
 
-use common::{raftlab, refused, text};
-use std::net::TcpListener;
+use common::{explore_refuses_a_taken_port, raftlab, refused, text};
 
 const TINY: [&str; 11] = [
     "--no-duplicates",
@@ -63,15 +62,5 @@ fn bad_arguments_are_clear_errors() {
 
 #[test]
 fn explore_says_when_its_port_is_taken() {
-    let Ok(listener) = TcpListener::bind("127.0.0.1:0") else {
-        return;
-    };
-    let Ok(addr) = listener.local_addr() else {
-        return;
-    };
-    let port = addr.port().to_string();
-    let out = raftlab(&["explore", "raft", "--port", &port]);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("cannot listen"), "{stderr}");
+    explore_refuses_a_taken_port("raft");
 }

@@ -31,3 +31,16 @@ pub fn refused(args: &[&str], code: i32, needles: &[&str]) {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+/// `raftlab explore MODEL` on a port something else holds must exit 3 and say that
+/// it cannot listen. Skipped when no local port can be taken.
+pub fn explore_refuses_a_taken_port(model: &str) {
+    let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") else {
+        return;
+    };
+    let Ok(addr) = listener.local_addr() else {
+        return;
+    };
+    let port = addr.port().to_string();
+    refused(&["explore", model, "--port", &port], 3, &["cannot listen"]);
+}
