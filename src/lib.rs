@@ -12,5 +12,6 @@ pub mod harness;
 pub mod kv;
 pub mod raft;
 pub mod rsm;
+pub mod runtime;
 pub mod shard;
 pub mod sim;

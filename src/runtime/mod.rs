@@ -1,0 +1,3 @@
+//! The real driver (work in progress).
+pub mod resp;
+pub mod storage;
