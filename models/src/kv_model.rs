@@ -203,6 +203,11 @@ impl SequentialSpec for KvSpec {
                 v.push_str(value);
                 old
             }
+            Op::AppendReturningLen { key, value } => {
+                let v = self.0.entry(key.clone()).or_default();
+                v.push_str(value);
+                v.len().to_string()
+            }
         }
     }
 }
@@ -1015,6 +1020,7 @@ pub fn describe_op(op: &Op) -> String {
         Op::Put { key, value } => format!("Put {key} {value:?}"),
         Op::Append { key, value } => format!("Append {key} {value:?}"),
         Op::AppendReturningOld { key, value } => format!("AppendReturningOld {key} {value:?}"),
+        Op::AppendReturningLen { key, value } => format!("AppendReturningLen {key} {value:?}"),
     }
 }
 

@@ -3,8 +3,10 @@
 mod check_cmd;
 mod check_kv_cmd;
 mod check_shard_cmd;
+mod cluster_cmd;
 mod dslogs_cmd;
 mod history_report;
+mod serve_cmd;
 mod sim_cmd;
 mod sim_kv_cmd;
 mod sim_shardkv_cmd;
@@ -41,6 +43,12 @@ enum Command {
     },
     /// Lay out VERBOSE logs or a --trace file in one column per server, a colour per topic.
     Dslogs(dslogs_cmd::DslogsArgs),
+    /// Run one key/value server of a real cluster: Raft over TCP, a durable data
+    /// directory, the Redis protocol for clients.
+    Serve(serve_cmd::ServeArgs),
+    /// Start a local cluster of `raftlab serve` processes on 127.0.0.1 and show who
+    /// leads; Ctrl-C stops it.
+    Cluster(cluster_cmd::ClusterArgs),
     /// Check a client history for linearizability (see `raftlab lincheck --help`).
     #[command(disable_help_flag = true)]
     Lincheck {
@@ -111,6 +119,8 @@ fn main() -> ExitCode {
             system: SimSystem::Shardkv(args),
         } => sim_shardkv_cmd::run_shardkv(args),
         Command::Dslogs(args) => dslogs_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Cluster(args) => cluster_cmd::run(args),
         Command::Lincheck { args } => {
             let code = raftlab_checker::cli::main(args);
             ExitCode::from(u8::try_from(code).unwrap_or(3))

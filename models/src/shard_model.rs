@@ -441,6 +441,11 @@ impl SequentialSpec for KvSpec {
                 entry.push_str(value);
                 old
             }
+            Op::AppendReturningLen { key, value } => {
+                let entry = self.map.entry(key.clone()).or_default();
+                entry.push_str(value);
+                entry.len().to_string()
+            }
         }
     }
 }
@@ -1289,6 +1294,7 @@ pub fn describe_op(op: &Op) -> String {
         Op::Put { key, value } => format!("Put({key:?}, {value:?})"),
         Op::Append { key, value } => format!("Append({key:?}, {value:?})"),
         Op::AppendReturningOld { key, value } => format!("AppendReturningOld({key:?}, {value:?})"),
+        Op::AppendReturningLen { key, value } => format!("AppendReturningLen({key:?}, {value:?})"),
     }
 }
 

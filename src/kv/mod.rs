@@ -56,6 +56,14 @@ pub enum Op {
         /// What to append.
         value: String,
     },
+    /// Append to a key's value and return its new length in bytes, in decimal (the
+    /// Redis `APPEND` of the real runtime).
+    AppendReturningLen {
+        /// The key.
+        key: String,
+        /// What to append.
+        value: String,
+    },
 }
 
 impl Op {
@@ -65,7 +73,8 @@ impl Op {
             Op::Get { key }
             | Op::Put { key, .. }
             | Op::Append { key, .. }
-            | Op::AppendReturningOld { key, .. } => key,
+            | Op::AppendReturningOld { key, .. }
+            | Op::AppendReturningLen { key, .. } => key,
         }
     }
 

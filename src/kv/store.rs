@@ -9,7 +9,8 @@ use crate::codec::{self, DecodeError};
 use crate::rsm::StateMachine;
 
 /// What the store remembers of a client: the last write it executed, and that write's
-/// result if a retry would need it (only the Lab 2 append has a non-empty result).
+/// result if a retry would need it (only the appends that return the old value or the
+/// new length have a non-empty result).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Session {
     /// The highest request number executed for this client.
@@ -62,6 +63,11 @@ impl KvStore {
                 let old = v.clone();
                 v.push_str(&value);
                 old
+            }
+            Op::AppendReturningLen { key, value } => {
+                let v = self.data.entry(key).or_default();
+                v.push_str(&value);
+                v.len().to_string()
             }
         };
         let reply = (!result.is_empty()).then(|| result.clone());

@@ -847,6 +847,11 @@ impl GroupServer {
                 shard.data.entry(key).or_default().push_str(&value);
                 String::new()
             }
+            Op::AppendReturningLen { key, value } => {
+                let v = shard.data.entry(key).or_default();
+                v.push_str(&value);
+                v.len().to_string()
+            }
         };
         if write {
             shard.sessions.insert(request.client, request.seq);

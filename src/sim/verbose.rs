@@ -4,6 +4,12 @@
 //! installed for the current thread by a simulation, prints them with the simulation's
 //! virtual time. Lines go to standard output, so that they interleave with the test's
 //! own lines and can be piped into `raftlab dslogs`.
+//!
+//! The real runtime installs the same printer process-wide ([`install_wall`]), stamped
+//! with wall-clock milliseconds since an epoch that every server of a local cluster
+//! shares, writing to standard error. It always prints the runtime's own lines (target
+//! `raftlab::runtime`: listening, recovery, peers, leadership), and the cores' lines only
+//! with `VERBOSE`.
 
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
@@ -39,11 +45,49 @@ pub fn enabled() -> bool {
 /// Installs the printer for this thread if `VERBOSE` is set. Logging stops when the
 /// guard is dropped.
 pub fn install(clock: Arc<AtomicU64>) -> Option<DefaultGuard> {
-    enabled().then(|| tracing::subscriber::set_default(Printer { clock }))
+    enabled().then(|| {
+        tracing::subscriber::set_default(Printer {
+            clock: Clock::Virtual(clock),
+            cores: true,
+            stderr: false,
+        })
+    })
+}
+
+/// Where a printer's time comes from.
+enum Clock {
+    /// The simulation's virtual clock, in microseconds.
+    Virtual(Arc<AtomicU64>),
+    /// Wall-clock time since this many milliseconds after the Unix epoch.
+    Wall { epoch_ms: u64 },
 }
 
 struct Printer {
-    clock: Arc<AtomicU64>,
+    clock: Clock,
+    /// Print the cores' lines too (else only the runtime's own).
+    cores: bool,
+    /// Write to standard error (the runtime) instead of standard output (simulations).
+    stderr: bool,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Installs the wall-clock printer for the whole process (the real runtime): the
+/// runtime's own lines always, the cores' lines when `cores` (`VERBOSE`), stamped with
+/// the milliseconds since `epoch_ms` (Unix milliseconds). Returns false if a
+/// subscriber was already installed.
+pub fn install_wall(cores: bool, epoch_ms: u64) -> bool {
+    tracing::subscriber::set_global_default(Printer {
+        clock: Clock::Wall { epoch_ms },
+        cores,
+        stderr: true,
+    })
+    .is_ok()
 }
 
 #[derive(Default)]
@@ -87,7 +131,8 @@ impl Visit for Fields {
 
 impl Subscriber for Printer {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target().starts_with("raftlab")
+        let target = metadata.target();
+        target.starts_with("raftlab::runtime") || (self.cores && target.starts_with("raftlab"))
     }
 
     fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
@@ -101,15 +146,25 @@ impl Subscriber for Printer {
     fn event(&self, event: &Event<'_>) {
         let mut f = Fields::default();
         event.record(&mut f);
-        let ms = self.clock.load(Ordering::Relaxed) / 1000;
+        let ms = match &self.clock {
+            Clock::Virtual(us) => us.load(Ordering::Relaxed) / 1000,
+            Clock::Wall { epoch_ms } => unix_ms().saturating_sub(*epoch_ms),
+        };
         let topic = f.topic.as_deref().unwrap_or("INFO");
-        match f.node {
+        let line = match f.node {
             Some(n) => {
                 let n = NODE_BASE.with(Cell::get) + n;
-                println!("{ms:06} {topic} S{n} {}", f.message)
+                format!("{ms:06} {topic} S{n} {}", f.message)
             }
-            None => println!("{ms:06} {topic} {}", f.message),
-        }
+            None => format!("{ms:06} {topic} {}", f.message),
+        };
+        // A closed pipe (output piped into `head`) must not panic the process.
+        use std::io::Write as _;
+        let _ = if self.stderr {
+            writeln!(std::io::stderr().lock(), "{line}")
+        } else {
+            writeln!(std::io::stdout().lock(), "{line}")
+        };
     }
 
     fn enter(&self, _: &span::Id) {}

@@ -1,0 +1,133 @@
+//! `raftlab serve`: one key/value server of a real cluster, in the foreground.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use raftlab::kv::store::KvStore;
+use raftlab::raft::TimeRange;
+use raftlab::runtime::{self, Fsync, ServeConfig};
+
+/// When appends are fsynced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FsyncArg {
+    /// Before anything that depends on them leaves the server (the default).
+    Always,
+    /// Never: for benchmarks only; a machine crash can lose acknowledged writes.
+    Never,
+}
+
+/// Options of `raftlab serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// This server's id: its position in --peers, from 0.
+    #[arg(long, value_name = "N")]
+    pub id: usize,
+    /// Every server's peer address, in id order, comma-separated (this server listens
+    /// on its own).
+    #[arg(
+        long,
+        value_name = "HOST:PORT,...",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub peers: Vec<String>,
+    /// Where to listen for Redis clients.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub client: String,
+    /// The data directory (created if missing; an empty one starts a fresh server).
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// When appends are fsynced.
+    #[arg(long, value_enum, default_value_t = FsyncArg::Always)]
+    pub fsync: FsyncArg,
+    /// The cluster id, in hex or decimal (default: a hash of --peers, so servers given
+    /// the same list agree).
+    #[arg(long, value_name = "ID", value_parser = parse_u64)]
+    pub cluster: Option<u64>,
+    /// Snapshot when the Raft state reaches this many bytes; 0 never snapshots.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
+    pub max_raft_state: usize,
+    /// The largest peer frame (and, halved, the largest client value) accepted.
+    #[arg(long, value_name = "BYTES", default_value_t = runtime::wire::DEFAULT_MAX_FRAME,
+          value_parser = clap::value_parser!(usize))]
+    pub max_frame: usize,
+    /// Election timeout range in milliseconds, MIN-MAX.
+    #[arg(long, value_name = "MS-MS", default_value = "300-600", value_parser = parse_range)]
+    pub election_timeout: TimeRange,
+    /// Heartbeat interval in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub heartbeat: u64,
+    /// Seed of the timer generator (default: random).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+fn parse_u64(s: &str) -> Result<u64, String> {
+    let r = match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    r.map_err(|e| format!("{s:?} is not a number: {e}"))
+}
+
+fn parse_range(s: &str) -> Result<TimeRange, String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?} is not MIN-MAX (for example 300-600)"))?;
+    let min: u64 = a.trim().parse().map_err(|e| format!("{a:?}: {e}"))?;
+    let max: u64 = b.trim().parse().map_err(|e| format!("{b:?}: {e}"))?;
+    if min == 0 || min > max || max > 600_000 {
+        return Err(format!("{s:?}: need 0 < MIN <= MAX <= 600000"));
+    }
+    Ok(TimeRange {
+        min: Duration::from_millis(min),
+        max: Duration::from_millis(max),
+    })
+}
+
+/// The [`ServeConfig`] the arguments describe.
+pub fn config(args: &ServeArgs) -> ServeConfig {
+    let mut c = ServeConfig::new(
+        args.id,
+        args.peers.clone(),
+        args.client.clone(),
+        args.data.clone(),
+    );
+    c.fsync = match args.fsync {
+        FsyncArg::Always => Fsync::Always,
+        FsyncArg::Never => Fsync::Never,
+    };
+    if let Some(id) = args.cluster {
+        c.cluster = id;
+    }
+    c.max_raft_state = (args.max_raft_state > 0).then_some(args.max_raft_state);
+    c.max_frame = args.max_frame;
+    c.timing.election = args.election_timeout;
+    c.timing.heartbeat = TimeRange::millis(args.heartbeat, args.heartbeat);
+    c.seed = args.seed;
+    c
+}
+
+/// Runs `raftlab serve`: exit 0 after a clean stop (SIGINT, SIGTERM), 1 when the server
+/// cannot start or must stop (the message says why), 2 for bad arguments.
+pub fn run(args: ServeArgs) -> ExitCode {
+    let epoch = std::env::var("RAFTLAB_LOG_EPOCH_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(raftlab::sim::verbose::unix_ms);
+    raftlab::sim::verbose::install_wall(raftlab::sim::verbose::enabled(), epoch);
+    match runtime::serve::<KvStore>(config(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ runtime::ServeError::Config(_)) => {
+            eprintln!("raftlab serve: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("raftlab serve: S{}: {e}", args.id);
+            ExitCode::FAILURE
+        }
+    }
+}
