@@ -58,9 +58,17 @@ pub struct Cluster {
     extra: Vec<String>,
 }
 
-/// The `raftlab` binary under test.
-pub fn raftlab_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_raftlab")
+/// The `raftlab` binary under test (for an example, the one built beside it).
+pub fn raftlab_bin() -> PathBuf {
+    if let Some(p) = option_env!("CARGO_BIN_EXE_raftlab") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/examples/<name> -> target/<profile>/raftlab
+    match exe.parent().and_then(Path::parent) {
+        Some(dir) => dir.join("raftlab"),
+        None => PathBuf::from("raftlab"),
+    }
 }
 
 impl Cluster {
