@@ -240,6 +240,7 @@ async fn run<S: Service>(
         id: me,
         peers: n,
     };
+    let wakes = transport::wakes(n);
     let mut links = Vec::with_capacity(n);
     for (p, addr) in config.peers.iter().enumerate() {
         if p == me {
@@ -252,6 +253,7 @@ async fn run<S: Service>(
             p,
             addr.clone(),
             rx,
+            wakes[p].clone(),
             events_tx.clone(),
         ));
         links.push(Some(Link { tx, up: false }));
@@ -260,6 +262,7 @@ async fn run<S: Service>(
         peer_listener,
         wire_me,
         config.max_frame,
+        wakes.clone(),
         events_tx.clone(),
     ));
     let limits = Limits {

@@ -6,7 +6,9 @@
 //! peer. It also reads the connection: the peer never writes after its welcome, so the
 //! end of the stream (the peer died or closed) is seen at once and reported as
 //! [`Event::PeerDown`]; frames queued meanwhile are dropped, as a network would drop
-//! them. Reconnects back off from 50 ms to 1 s, with jitter.
+//! them. Reconnects back off from 50 ms to 500 ms, with jitter; a peer that connects to
+//! this server (it has just started) wakes the link to it at once, so a restarted server
+//! hears from the leader before its election timer runs out.
 //!
 //! An incoming connection ([`accept`]) must send a valid [`Hello`] within five seconds.
 //! After the welcome, each frame is decoded and handed to the loop as
@@ -20,7 +22,9 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc};
 
 use super::node::Event;
 use super::service::Service;
@@ -31,7 +35,7 @@ use crate::raft::NodeId;
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 const BACKOFF_MIN: Duration = Duration::from_millis(50);
-const BACKOFF_MAX: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_millis(500);
 
 macro_rules! log {
     ($lvl:ident, $me:expr, $($arg:tt)+) => {
@@ -39,19 +43,30 @@ macro_rules! log {
     };
 }
 
+/// One wake-up per peer: notified when that peer connects to this server.
+pub type Wakes = Arc<Vec<Arc<Notify>>>;
+
+/// The wake-ups of a cluster of `n` servers.
+pub fn wakes(n: usize) -> Wakes {
+    Arc::new((0..n).map(|_| Arc::new(Notify::new())).collect())
+}
+
 /// Accepts peers' connections to this server until the listener fails.
 pub async fn accept<S: Service>(
     listener: TcpListener,
     me: Me,
     max_frame: usize,
+    wakes: Wakes,
     events: mpsc::UnboundedSender<Event<S>>,
 ) {
     loop {
         match listener.accept().await {
             Ok((stream, addr)) => {
                 let _ = stream.set_nodelay(true);
-                let events = events.clone();
-                tokio::spawn(async move { incoming(stream, addr, me, max_frame, events).await });
+                let (events, wakes) = (events.clone(), wakes.clone());
+                tokio::spawn(
+                    async move { incoming(stream, addr, me, max_frame, wakes, events).await },
+                );
             }
             Err(e) => {
                 log!(warn, me.id, "accepting a peer connection failed: {e}");
@@ -66,6 +81,7 @@ async fn incoming<S: Service>(
     addr: SocketAddr,
     me: Me,
     max_frame: usize,
+    wakes: Wakes,
     events: mpsc::UnboundedSender<Event<S>>,
 ) {
     let hello = tokio::time::timeout(HANDSHAKE_TIMEOUT, wire::read_frame(&mut stream, 1024)).await;
@@ -113,6 +129,9 @@ async fn incoming<S: Service>(
     {
         return;
     }
+    if let Some(w) = wakes.get(from) {
+        w.notify_one();
+    }
     let mut frames = 0u64;
     loop {
         match wire::read_frame(&mut stream, max_frame).await {
@@ -154,6 +173,7 @@ pub async fn run_link<S: Service>(
     to: NodeId,
     addr: String,
     mut rx: mpsc::Receiver<Vec<u8>>,
+    wake: Arc<Notify>,
     events: mpsc::UnboundedSender<Event<S>>,
 ) {
     let mut backoff = BACKOFF_MIN;
@@ -189,8 +209,13 @@ pub async fn run_link<S: Service>(
             let mut rng = rand::rng();
             rng.random_range(0..=backoff.as_millis() as u64 / 2)
         };
-        tokio::time::sleep(backoff + Duration::from_millis(jitter)).await;
-        backoff = (backoff * 2).min(BACKOFF_MAX);
+        tokio::select! {
+            _ = tokio::time::sleep(backoff + Duration::from_millis(jitter)) => {
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+            // The peer just connected to us: it is up, try now.
+            _ = wake.notified() => backoff = BACKOFF_MIN,
+        }
         // Frames queued while down are stale; the core resends what matters.
         while rx.try_recv().is_ok() {}
     }
