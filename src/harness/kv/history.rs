@@ -2,6 +2,7 @@
 //! lab's `OpLog` of porcupine operations), and the tests' append checks.
 
 use std::cell::RefCell;
+use std::io::Write;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
@@ -45,25 +46,35 @@ impl History {
         self.ops.borrow().is_empty()
     }
 
+    /// With `RAFTLAB_HISTORY_DIR=dir` set, writes the history as JSON lines to
+    /// `dir/<suite>.<test>.<seed>.jsonl` (for `raftlab lincheck`) and prints where;
+    /// does nothing otherwise. A failed write is printed, not fatal.
+    pub fn write_to_history_dir(&self, suite: &str, test: &str, seed: u64) {
+        let Some(dir) = std::env::var_os("RAFTLAB_HISTORY_DIR") else {
+            return;
+        };
+        let path = PathBuf::from(dir).join(format!("{suite}.{test}.{seed}.jsonl"));
+        let ops = self.ops.borrow();
+        let written = std::fs::File::create(&path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            write_jsonl(&ops, &mut w)?;
+            w.flush()
+        });
+        match written {
+            Ok(()) => println!("info: wrote history to {}", path.display()),
+            Err(e) => println!("info: failed to write history to {}: {e}", path.display()),
+        }
+    }
+
     /// The lab's porcupine step, with raftlab-checker and the lab's 1 s budget: an
     /// Illegal history prints where its HTML view was written and fails the test with
     /// "history is not linearizable"; Unknown prints the lab's notice and passes.
     ///
     /// With `RAFTLAB_HISTORY_DIR=dir`, the history is also written as JSON lines to
-    /// `dir/<suite>.<test>.<seed>.jsonl`, for `raftlab lincheck`.
+    /// `dir/<suite>.<test>.<seed>.jsonl` ([`History::write_to_history_dir`]).
     pub fn check(&self, suite: &str, test: &str, seed: u64) {
+        self.write_to_history_dir(suite, test, seed);
         let ops = self.ops.borrow();
-        if let Some(dir) = std::env::var_os("RAFTLAB_HISTORY_DIR") {
-            let path = PathBuf::from(dir).join(format!("{suite}.{test}.{seed}.jsonl"));
-            let written = std::fs::File::create(&path).and_then(|f| {
-                let mut w = std::io::BufWriter::new(f);
-                write_jsonl(&ops, &mut w)
-            });
-            match written {
-                Ok(()) => println!("info: wrote history to {}", path.display()),
-                Err(e) => println!("info: failed to write history to {}: {e}", path.display()),
-            }
-        }
         let result = check_history(&ops, LINEARIZABILITY_CHECK_TIMEOUT);
         if let Some(m) = result.message() {
             println!("{m}");
