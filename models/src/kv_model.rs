@@ -239,22 +239,22 @@ impl KvBug {
     /// The bug's name on the command line: `local-reads`, or a Raft bug's name.
     pub fn name(self) -> &'static str {
         match self {
-            KvBug::Service(ServiceBug::LocalReads) => "local-reads",
+            KvBug::Service(b) => b.name(),
             KvBug::Raft(b) => b.name(),
         }
     }
 
     /// The bug called `name`, if any.
     pub fn from_name(name: &str) -> Option<KvBug> {
-        if name == "local-reads" {
-            return Some(KvBug::Service(ServiceBug::LocalReads));
+        if let Some(b) = ServiceBug::from_name(name) {
+            return Some(KvBug::Service(b));
         }
         Bug::from_name(name).map(KvBug::Raft)
     }
 
     /// Every bug's name.
     pub fn names() -> Vec<&'static str> {
-        let mut names = vec!["local-reads"];
+        let mut names: Vec<&'static str> = ServiceBug::ALL.map(ServiceBug::name).to_vec();
         names.extend(Bug::ALL.map(|b| b.name()));
         names
     }
