@@ -21,8 +21,8 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
-pub use raftlab_checker::kv::{KvOp, KvOperation};
-use raftlab_checker::kv::{LabCheck, check_history, write_jsonl};
+pub use raftlab_checker::kv::{KvOp, KvOperation, LabCheck};
+use raftlab_checker::kv::{check_history, write_jsonl};
 
 /// The lab's `linearizabilityCheckTimeout`.
 pub const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
