@@ -114,8 +114,8 @@ pub struct Server<S: StateMachine> {
     max_raft_state: Option<usize>,
     applied: Index,
     bug: Option<ServiceBug>,
-    /// Only with [`ServiceBug::ReadBeforeOwnWrite`].
-    before_write: Option<BeforeWrite<S>>,
+    /// Only with [`ServiceBug::ReadBeforeOwnWrite`] (boxed: a whole state machine).
+    before_write: Option<Box<BeforeWrite<S>>>,
 }
 
 impl<S: StateMachine> Server<S> {
@@ -287,11 +287,13 @@ impl<S: StateMachine> Server<S> {
                 self.before_write = (self.bug == Some(ServiceBug::ReadBeforeOwnWrite)
                     && answered_here
                     && self.state.read(&command.op).is_none())
-                .then(|| BeforeWrite {
-                    client,
-                    seq,
-                    index,
-                    state: self.state.clone(),
+                .then(|| {
+                    Box::new(BeforeWrite {
+                        client,
+                        seq,
+                        index,
+                        state: self.state.clone(),
+                    })
                 });
                 let result = self.state.apply(command);
                 self.applied = index;
