@@ -1,8 +1,9 @@
 //! The key/value lab tests' entry point: record operations, check them, write them.
 //!
 //! A lab test records one [`KvOperation`] per clerk call (made with
-//! [`KvOperation::new`]: client id, [`KvOp`], key, value, output, call and return in
-//! virtual microseconds), then calls [`check_history`] with the test's budget (the
+//! [`KvOperation::new`]: client id, [`KvOp`], key, value, output, call and return
+//! times in one unit; raftlab's lab tests use virtual time with ties broken in the
+//! order events happened), then calls [`check_history`] with the test's budget (the
 //! lab uses one second). It runs the checker with the key/value model in verbose
 //! mode and returns a [`LabCheck`]:
 //!
@@ -64,7 +65,7 @@ pub use crate::models::kv::{KvInput, KvModel, KvOp, KvOutput};
 pub type KvOperation = Operation<KvInput, KvOutput>;
 
 impl Operation<KvInput, KvOutput> {
-    /// A completed key/value operation; times are virtual microseconds. `output` is
+    /// A completed key/value operation; times are in any one unit. `output` is
     /// the value a get read or the old value a Lab 2 append returned (anything for
     /// put and append).
     pub fn new(

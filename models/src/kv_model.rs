@@ -62,7 +62,9 @@
 //! The deliberate service bug [`ServiceBug::LocalReads`] (a leader answers a `Get`
 //! from its own store without going through the log) breaks **linearizable**: a leader
 //! that has been deposed, or one elected before it applied a committed write, answers
-//! with a stale value after the write returned.
+//! with a stale value after the write returned. [`ServiceBug::ReadBeforeOwnWrite`]
+//! (a leader answers a client's `Get` right after that client's own write from the
+//! state before the write) breaks it too, with one client making two operations.
 //!
 //! The model is never reduced by symmetry ([`Node::SYMMETRIC`] is false): a clerk tries
 //! the servers in the order of their ids, so a state with the servers renamed is not an
@@ -241,25 +243,26 @@ pub enum KvBug {
 }
 
 impl KvBug {
-    /// The bug's name on the command line: `local-reads`, or a Raft bug's name.
+    /// The bug's name on the command line: a service bug's (`local-reads`,
+    /// `read-before-own-write`) or a Raft bug's.
     pub fn name(self) -> &'static str {
         match self {
-            KvBug::Service(ServiceBug::LocalReads) => "local-reads",
+            KvBug::Service(b) => b.name(),
             KvBug::Raft(b) => b.name(),
         }
     }
 
     /// The bug called `name`, if any.
     pub fn from_name(name: &str) -> Option<KvBug> {
-        if name == "local-reads" {
-            return Some(KvBug::Service(ServiceBug::LocalReads));
+        if let Some(b) = ServiceBug::from_name(name) {
+            return Some(KvBug::Service(b));
         }
         Bug::from_name(name).map(KvBug::Raft)
     }
 
     /// Every bug's name.
     pub fn names() -> Vec<&'static str> {
-        let mut names = vec!["local-reads"];
+        let mut names: Vec<&'static str> = ServiceBug::ALL.map(ServiceBug::name).to_vec();
         names.extend(Bug::ALL.map(|b| b.name()));
         names
     }
@@ -433,12 +436,21 @@ impl KvModel {
     /// (under which nothing breaks without a bug) with the bug on. For
     /// [`ServiceBug::LocalReads`] the shortest counterexample needs two leaders: the
     /// write commits under one, the read is answered by the other from a store that
-    /// lacks it. Raft bugs break the Raft properties here as in the Raft model (whose
-    /// `RaftModel::exposing` bounds are the ones tuned to each).
+    /// lacks it. [`ServiceBug::ReadBeforeOwnWrite`] needs a client's write followed by
+    /// its own read, so its bounds are one client with two operations (a `Put`, then a
+    /// `Get` of the same key). Raft bugs break the Raft properties here as in the Raft
+    /// model (whose `RaftModel::exposing` bounds are the ones tuned to each).
     pub fn exposing(bug: KvBug) -> KvModel {
+        let ci = KvModel::ci();
+        let (clients, ops) = match bug {
+            KvBug::Service(ServiceBug::ReadBeforeOwnWrite) => (1, 2),
+            _ => (ci.clients, ci.ops),
+        };
         KvModel {
             bug: Some(bug),
-            ..KvModel::ci()
+            clients,
+            ops,
+            ..ci
         }
     }
 

@@ -1,7 +1,7 @@
 //! The key/value model: the Lab 4 servers and clerks checked for linearizability and
 //! the Raft properties under small bounds (state counts pinned, every `sometimes`
-//! property reached), and the deliberate `LocalReads` bug found at a pinned shortest
-//! depth, with a readable trace.
+//! property reached), and the deliberate service bugs (`LocalReads`,
+//! `ReadBeforeOwnWrite`) found at a pinned shortest depth, with a readable trace.
 
 use raftlab::kv::Op;
 use raftlab::raft::Bug;
@@ -111,6 +111,39 @@ fn local_reads_bug_breaks_linearizability() {
     );
 }
 
+/// `ReadBeforeOwnWrite`: a leader answers a client's Get right after that client's
+/// own Put from the state before the Put. One client, two operations: the shortest
+/// history (one-thread BFS) elects S0, commits and answers the Put, and answers the
+/// Get that follows with `""`. The model's tester orders the Get after the Put that
+/// returned before it was invoked, as the stamped lab histories now do.
+#[test]
+fn read_before_own_write_bug_breaks_linearizability() {
+    let model = KvModel::exposing(KvBug::Service(ServiceBug::ReadBeforeOwnWrite));
+    assert_eq!((model.clients, model.ops), (1, 2));
+    let report = run(model.clone(), Strategy::Bfs, StopWhen::FirstViolation);
+    let violated: Vec<_> = report.violations().map(|p| (p.name, p.depth())).collect();
+    assert_eq!(
+        violated,
+        [(names::LINEARIZABLE, Some(14))],
+        "{}",
+        report.table()
+    );
+    let Some(Outcome::Violated(path)) = report
+        .property(names::LINEARIZABLE)
+        .map(|p| p.outcome.clone())
+    else {
+        panic!("no counterexample:\n{}", report.table());
+    };
+    let trace = render_path(&model.into_model(), &path);
+    assert!(trace.contains("-> C0 answer #1 Ok \"\""), "{trace}");
+    assert!(trace.contains("invoke Get k0 on C0"), "{trace}");
+    let last = trace.lines().rev().find(|l| l.contains(". ")).unwrap_or("");
+    assert!(
+        last.contains("-> C0 answer #2") && last.ends_with("Ok \"\""),
+        "{trace}"
+    );
+}
+
 /// The servers' Raft cores are the Raft model's: a Raft bug under the key/value model
 /// breaks the same Raft property (a depth-first search finds it in a fraction of a
 /// second).
@@ -189,5 +222,15 @@ fn bad_bounds_are_refused_with_the_flag_named() {
         KvBug::from_name("vote-twice").map(KvBug::name),
         Some("vote-twice")
     );
+    for bug in ServiceBug::ALL {
+        assert_eq!(
+            KvBug::from_name(bug.name()),
+            Some(KvBug::Service(bug)),
+            "{bug:?}"
+        );
+        assert_eq!(ServiceBug::from_name(bug.name()), Some(bug));
+    }
+    assert!(KvBug::names().contains(&"read-before-own-write"));
     assert_eq!(KvBug::from_name("nonsense"), None);
+    assert_eq!(ServiceBug::from_name("nonsense"), None);
 }

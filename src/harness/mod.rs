@@ -8,3 +8,4 @@ pub mod raft;
 pub mod rsm;
 pub mod safety;
 pub mod shard;
+pub mod subtests;

@@ -53,7 +53,8 @@ pub trait StateMachine: Clone + Debug + Default + Eq + Hash {
     fn apply(&mut self, request: Request<Self::Op>) -> Self::Output;
 
     /// The result of a read-only operation from the current state, without changing
-    /// anything (`None` for writes). Only the deliberate `LocalReads` bug uses it.
+    /// anything (`None` for writes). Only the deliberate service bugs use it
+    /// (`ServiceBug::LocalReads`, `ServiceBug::ReadBeforeOwnWrite`).
     fn read(&self, op: &Self::Op) -> Option<Self::Output>;
 
     /// The snapshot of the whole state (including the duplicate table).

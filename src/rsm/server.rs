@@ -28,6 +28,31 @@ pub enum ServiceBug {
     /// A leader answers a read (a Get, a Query) from its own state without going
     /// through the log (stale reads from a deposed leader).
     LocalReads,
+    /// A leader answers a client's read that is that client's very next request after
+    /// a write this leader applied and answered, while that write is still the last
+    /// entry applied, from the state as it was before the write: the read misses
+    /// exactly the client's own write, which had already returned. Only a history in
+    /// which the read's call time equals the write's return time can excuse it (the
+    /// two then count as concurrent and the read can be ordered first).
+    ReadBeforeOwnWrite,
+}
+
+impl ServiceBug {
+    /// Every service bug.
+    pub const ALL: [ServiceBug; 2] = [ServiceBug::LocalReads, ServiceBug::ReadBeforeOwnWrite];
+
+    /// The bug's name, as `RAFTLAB_BUG` and `--bug` take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceBug::LocalReads => "local-reads",
+            ServiceBug::ReadBeforeOwnWrite => "read-before-own-write",
+        }
+    }
+
+    /// The bug called `name` ([`ServiceBug::name`]), if any.
+    pub fn from_name(name: &str) -> Option<ServiceBug> {
+        ServiceBug::ALL.into_iter().find(|b| b.name() == name)
+    }
 }
 
 /// The server's configuration.
@@ -62,6 +87,16 @@ pub enum ServerOutput<O, R> {
 /// The outputs of a server of state machine `S`.
 pub type Outputs<S> = Vec<ServerOutput<<S as StateMachine>::Op, <S as StateMachine>::Output>>;
 
+/// What [`ServiceBug::ReadBeforeOwnWrite`] keeps of the last write a leader applied
+/// and answered: whose request it was, its index, and the state machine before it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct BeforeWrite<S> {
+    client: u64,
+    seq: u64,
+    index: Index,
+    state: S,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Pending {
     call: CallTag,
@@ -79,6 +114,8 @@ pub struct Server<S: StateMachine> {
     max_raft_state: Option<usize>,
     applied: Index,
     bug: Option<ServiceBug>,
+    /// Only with [`ServiceBug::ReadBeforeOwnWrite`] (boxed: a whole state machine).
+    before_write: Option<Box<BeforeWrite<S>>>,
 }
 
 impl<S: StateMachine> Server<S> {
@@ -102,6 +139,7 @@ impl<S: StateMachine> Server<S> {
             max_raft_state: config.max_raft_state,
             applied,
             bug: config.bug,
+            before_write: None,
         };
         let mut out = Vec::new();
         server.process(outputs, &mut out);
@@ -134,6 +172,18 @@ impl<S: StateMachine> Server<S> {
         if self.bug == Some(ServiceBug::LocalReads)
             && self.raft.is_leader()
             && let Some(value) = self.state.read(&request.op)
+        {
+            out.push(ServerOutput::ClientReply {
+                call,
+                reply: Reply::Ok(value),
+            });
+            return out;
+        }
+        if self.bug == Some(ServiceBug::ReadBeforeOwnWrite)
+            && self.raft.is_leader()
+            && let Some(b) = &self.before_write
+            && (b.client, b.seq + 1, b.index) == (request.client, request.seq, self.applied)
+            && let Some(value) = b.state.read(&request.op)
         {
             out.push(ServerOutput::ClientReply {
                 call,
@@ -230,6 +280,21 @@ impl<S: StateMachine> Server<S> {
                     return;
                 }
                 let (client, seq) = (command.client, command.seq);
+                let answered_here = self
+                    .pending
+                    .get(&index)
+                    .is_some_and(|p| (p.client, p.seq) == (client, seq));
+                self.before_write = (self.bug == Some(ServiceBug::ReadBeforeOwnWrite)
+                    && answered_here
+                    && self.state.read(&command.op).is_none())
+                .then(|| {
+                    Box::new(BeforeWrite {
+                        client,
+                        seq,
+                        index,
+                        state: self.state.clone(),
+                    })
+                });
                 let result = self.state.apply(command);
                 self.applied = index;
                 if let Some(p) = self.pending.remove(&index) {

@@ -12,14 +12,15 @@ use raftlab::rsm::server::ServiceBug;
 use raftlab::sim::seed::run_seeded;
 
 /// The options of every test: the defaults, plus a deliberate bug when
-/// `RAFTLAB_BUG=<name>` asks for one (a Raft bug's name, or `local-reads`).
+/// `RAFTLAB_BUG=<name>` asks for one (a Raft bug's name, or a service bug's:
+/// `local-reads`, `read-before-own-write`).
 fn options() -> KvraftOptions {
     let mut o = KvraftOptions::default();
     if let Ok(name) = std::env::var("RAFTLAB_BUG")
         && !name.is_empty()
     {
-        if name == "local-reads" {
-            o.service_bug = Some(ServiceBug::LocalReads);
+        if let Some(b) = ServiceBug::from_name(&name) {
+            o.service_bug = Some(b);
         } else if let Some(b) = Bug::from_name(&name) {
             o.raft_bug = Some(b);
         } else {

@@ -1,6 +1,7 @@
 //! The Lab 4 (kvraft) suite on the simulator: the 23 tests of kvraft/test_test.go
 //! (4A: 14, 4B: 9), with the lab's names and printed lines, and every history the lab
-//! checks with porcupine checked by raftlab-checker.
+//! checks with porcupine checked by raftlab-checker; plus one test of our own (at the
+//! end) that a deliberate stale-read bug is caught by that check.
 //!
 //! `cargo test --release --test kvraft 4a` runs part 4A.
 
@@ -12,9 +13,12 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use config::{
-    History, KvraftConfig, append, check, check_clnt_appends, check_concurrent_appends, get,
-    kvraft_test, put,
+    History, KvraftConfig, KvraftOptions, append, check, check_clnt_appends,
+    check_concurrent_appends, get, kvraft_test, put,
 };
+use raftlab::harness::kv::history::LabCheck;
+use raftlab::rsm::server::ServiceBug;
+use raftlab::sim::seed::default_seed;
 
 /// The lab's `electionTimeout`.
 const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
@@ -91,6 +95,13 @@ async fn generic_client(
 /// and crashes if asked; then each client's appends must all be there, the logs
 /// trimmed (or no snapshot at all), and the history linearizable.
 async fn generic_test(cfg: KvraftConfig, name: &str, g: Generic) {
+    let log = generic_rounds(cfg.clone(), g).await;
+    log.check("kvraft", name, cfg.seed());
+    cfg.end();
+}
+
+/// `GenericTest` up to its porcupine check: returns the recorded history.
+async fn generic_rounds(cfg: KvraftConfig, g: Generic) -> History {
     let mut title = String::from("Test: ");
     if g.unreliable {
         title.push_str("unreliable net, ");
@@ -182,8 +193,7 @@ async fn generic_test(cfg: KvraftConfig, name: &str, g: Generic) {
             }
         }
     }
-    log.check("kvraft", name, cfg.seed());
-    cfg.end();
+    log
 }
 
 /// The lab's `GenericTestSpeed`: 1000 sequential appends on a 3-server cluster must
@@ -585,3 +595,49 @@ generic!(
     1000,
     true
 );
+
+// ============================ not a lab test ============================
+
+/// The deliberate `ServiceBug::ReadBeforeOwnWrite` (a leader answers a client's Get
+/// right after that client's own write from the state before the write) is caught by
+/// the history check alone in the two random-key "linearizable" tests, which check no
+/// value themselves: at their default seeds both histories are Illegal. Before the
+/// history's stamps broke ties, the Get's call equalled the write's return, the two
+/// counted as concurrent, and both tests passed with the bug on (0 of 20 seeds each).
+#[test]
+fn read_before_own_write_is_caught_by_the_random_key_tests() {
+    for (name, part, maxraftstate) in [
+        ("persist_partition_unreliable_linearizable_4a", "4A", -1),
+        (
+            "snapshot_unreliable_recover_concurrent_partition_linearizable_4b",
+            "4B",
+            1000,
+        ),
+    ] {
+        let g = Generic {
+            part,
+            nclients: 15,
+            nservers: 7,
+            unreliable: true,
+            crash: true,
+            partitions: true,
+            maxraftstate,
+            randomkeys: true,
+        };
+        let options = KvraftOptions {
+            service_bug: Some(ServiceBug::ReadBeforeOwnWrite),
+            ..KvraftOptions::default()
+        };
+        let seed = default_seed(name);
+        let cfg = KvraftConfig::new(seed, g.nservers, g.unreliable, maxraftstate, options);
+        let log = cfg.run_to_end(generic_rounds(cfg.clone(), g));
+        match log.lab_check("kvraft-bug", name, seed) {
+            LabCheck::Illegal { visualization, .. } => {
+                if let Ok(path) = visualization {
+                    std::fs::remove_file(path).expect("the visualization was written");
+                }
+            }
+            other => panic!("{name}: the bug's history must be Illegal, got {other:?}"),
+        }
+    }
+}

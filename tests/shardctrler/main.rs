@@ -1,6 +1,8 @@
 //! The Lab 5A controller suite (shardctrler/test_test.go) on the simulator: TestBasic
 //! (6 subtests), TestMinimalAgain and TestMulti (5 subtests), printing the lab's 12
-//! lines. Where the lab's "Minimal transfers" checks are vacuous (they look at gids
+//! lines. The subtests of TestBasic and TestMulti run as `t.Run` runs them
+//! ([`Subtests`]): each one reports Passed or Failed on its own, a failure does not
+//! hide the parts after it, and the test fails at the end naming every failed part. Where the lab's "Minimal transfers" checks are vacuous (they look at gids
 //! 1..10, which do not exist then), they are ported as they are and followed by the
 //! check they meant to make, on the groups that did exist.
 
@@ -9,6 +11,7 @@ use std::time::Duration;
 
 use raftlab::harness::kv::KvraftOptions;
 use raftlab::harness::shard::{CtrlerCk, CtrlerConfig};
+use raftlab::harness::subtests::Subtests;
 use raftlab::shard::{Gid, NSHARDS, ShardConfig};
 use raftlab::sim::seed::run_seeded;
 
@@ -119,120 +122,131 @@ fn meant_minimal_check(before: &ShardConfig, after: &ShardConfig, what: &str) {
     }
 }
 
+/// TestBasic's six parts, each run and reported on its own ([`Subtests`]).
 #[test]
 fn basic() {
     ctrler_test("basic", |cfg| async move {
         let ck = cfg.make_client(&cfg.all());
-
-        println!("Test: Basic leave/join ...");
+        let mut t = Subtests::new();
         let mut cfa = vec![ShardConfig::default(); 6];
-        cfa[0] = ck.query(-1).await;
-        check(&[], &ck).await;
-        let gid1 = 1;
-        ck.join(join_map(vec![(gid1, servers(&["x", "y", "z"]))]))
-            .await;
-        check(&[gid1], &ck).await;
-        cfa[1] = ck.query(-1).await;
-        let gid2 = 2;
-        ck.join(join_map(vec![(gid2, servers(&["a", "b", "c"]))]))
-            .await;
-        check(&[gid1, gid2], &ck).await;
-        cfa[2] = ck.query(-1).await;
-        let cfx = ck.query(-1).await;
-        check_servers(&cfx, gid1, &["x", "y", "z"]);
-        check_servers(&cfx, gid2, &["a", "b", "c"]);
-        ck.leave(vec![gid1]).await;
-        check(&[gid2], &ck).await;
-        cfa[4] = ck.query(-1).await;
-        ck.leave(vec![gid2]).await;
-        cfa[5] = ck.query(-1).await;
-        println!("  ... Passed");
 
-        println!("Test: Historical queries ...");
-        for s in 0..NSERVERS {
-            cfg.shutdown_server(s);
-            for c in &cfa {
-                let got = ck.query(c.num as i64).await;
-                check_same_config(&got, c);
+        t.run("Basic leave/join", async {
+            cfa[0] = ck.query(-1).await;
+            check(&[], &ck).await;
+            let gid1 = 1;
+            ck.join(join_map(vec![(gid1, servers(&["x", "y", "z"]))]))
+                .await;
+            check(&[gid1], &ck).await;
+            cfa[1] = ck.query(-1).await;
+            let gid2 = 2;
+            ck.join(join_map(vec![(gid2, servers(&["a", "b", "c"]))]))
+                .await;
+            check(&[gid1, gid2], &ck).await;
+            cfa[2] = ck.query(-1).await;
+            let cfx = ck.query(-1).await;
+            check_servers(&cfx, gid1, &["x", "y", "z"]);
+            check_servers(&cfx, gid2, &["a", "b", "c"]);
+            ck.leave(vec![gid1]).await;
+            check(&[gid2], &ck).await;
+            cfa[4] = ck.query(-1).await;
+            ck.leave(vec![gid2]).await;
+            cfa[5] = ck.query(-1).await;
+        })
+        .await;
+
+        t.run("Historical queries", async {
+            for s in 0..NSERVERS {
+                cfg.shutdown_server(s);
+                for c in &cfa {
+                    let got = ck.query(c.num as i64).await;
+                    check_same_config(&got, c);
+                }
+                cfg.start_server(s);
+                cfg.connect_all();
             }
-            cfg.start_server(s);
-            cfg.connect_all();
-        }
-        println!("  ... Passed");
+        })
+        .await;
 
-        println!("Test: Move ...");
-        let (gid3, gid4) = (503, 504);
-        ck.join(join_map(vec![(gid3, servers(&["3a", "3b", "3c"]))]))
-            .await;
-        ck.join(join_map(vec![(gid4, servers(&["4a", "4b", "4c"]))]))
-            .await;
-        for i in 0..NSHARDS {
-            let cf = ck.query(-1).await;
-            let target = if i < NSHARDS / 2 { gid3 } else { gid4 };
-            ck.move_shard(i, target).await;
-            if cf.shards[i] != target {
-                let cf1 = ck.query(-1).await;
-                if cf1.num <= cf.num {
-                    panic!("Move should increase Config.Num");
+        t.run("Move", async {
+            let (gid3, gid4) = (503, 504);
+            ck.join(join_map(vec![(gid3, servers(&["3a", "3b", "3c"]))]))
+                .await;
+            ck.join(join_map(vec![(gid4, servers(&["4a", "4b", "4c"]))]))
+                .await;
+            for i in 0..NSHARDS {
+                let cf = ck.query(-1).await;
+                let target = if i < NSHARDS / 2 { gid3 } else { gid4 };
+                ck.move_shard(i, target).await;
+                if cf.shards[i] != target {
+                    let cf1 = ck.query(-1).await;
+                    if cf1.num <= cf.num {
+                        panic!("Move should increase Config.Num");
+                    }
                 }
             }
-        }
-        let cf2 = ck.query(-1).await;
-        for i in 0..NSHARDS {
-            let target = if i < NSHARDS / 2 { gid3 } else { gid4 };
-            if cf2.shards[i] != target {
-                panic!(
-                    "expected shard {i} on gid {target} actually {}",
-                    cf2.shards[i]
-                );
+            let cf2 = ck.query(-1).await;
+            for i in 0..NSHARDS {
+                let target = if i < NSHARDS / 2 { gid3 } else { gid4 };
+                if cf2.shards[i] != target {
+                    panic!(
+                        "expected shard {i} on gid {target} actually {}",
+                        cf2.shards[i]
+                    );
+                }
             }
-        }
-        ck.leave(vec![gid3]).await;
-        ck.leave(vec![gid4]).await;
-        println!("  ... Passed");
+            ck.leave(vec![gid3]).await;
+            ck.leave(vec![gid4]).await;
+        })
+        .await;
 
-        println!("Test: Concurrent leave/join ...");
         const NPARA: u64 = 10;
-        let gids: Vec<Gid> = (0..NPARA).map(|i| i * 10 + 100).collect();
-        let tasks: Vec<_> = gids
-            .iter()
-            .map(|&gid| {
-                let cki = cfg.make_client(&cfg.all());
-                cfg.spawn(async move {
-                    let sid1 = format!("s{gid}a");
-                    let sid2 = format!("s{gid}b");
-                    cki.join(join_map(vec![(gid + 1000, vec![sid1])])).await;
-                    cki.join(join_map(vec![(gid, vec![sid2])])).await;
-                    cki.leave(vec![gid + 1000]).await;
+        t.run("Concurrent leave/join", async {
+            let gids: Vec<Gid> = (0..NPARA).map(|i| i * 10 + 100).collect();
+            let tasks: Vec<_> = gids
+                .iter()
+                .map(|&gid| {
+                    let cki = cfg.make_client(&cfg.all());
+                    cfg.spawn(async move {
+                        let sid1 = format!("s{gid}a");
+                        let sid2 = format!("s{gid}b");
+                        cki.join(join_map(vec![(gid + 1000, vec![sid1])])).await;
+                        cki.join(join_map(vec![(gid, vec![sid2])])).await;
+                        cki.leave(vec![gid + 1000]).await;
+                    })
                 })
-            })
-            .collect();
-        for t in tasks {
-            t.await;
-        }
-        check(&gids, &ck).await;
-        println!("  ... Passed");
+                .collect();
+            for t in tasks {
+                t.await;
+            }
+            check(&gids, &ck).await;
+        })
+        .await;
 
-        println!("Test: Minimal transfers after joins ...");
-        let c1 = ck.query(-1).await;
-        for i in 0..5 {
-            let gid = NPARA + 1 + i;
-            let names = vec![format!("{gid}a"), format!("{gid}b"), format!("{gid}b")];
-            ck.join(join_map(vec![(gid, names)])).await;
-        }
-        let c2 = ck.query(-1).await;
-        lab_minimal_check(&c1, &c2, "Join()s");
-        meant_minimal_check(&c1, &c2, "Join()s");
-        println!("  ... Passed");
+        let mut c2 = ShardConfig::default();
+        t.run("Minimal transfers after joins", async {
+            let c1 = ck.query(-1).await;
+            for i in 0..5 {
+                let gid = NPARA + 1 + i;
+                let names = vec![format!("{gid}a"), format!("{gid}b"), format!("{gid}b")];
+                ck.join(join_map(vec![(gid, names)])).await;
+            }
+            c2 = ck.query(-1).await;
+            lab_minimal_check(&c1, &c2, "Join()s");
+            meant_minimal_check(&c1, &c2, "Join()s");
+        })
+        .await;
 
-        println!("Test: Minimal transfers after leaves ...");
-        for i in 0..5 {
-            ck.leave(vec![NPARA + 1 + i]).await;
-        }
-        let c3 = ck.query(-1).await;
-        lab_minimal_check(&c2, &c3, "Leave()s");
-        meant_minimal_check(&c2, &c3, "Leave()s");
-        println!("  ... Passed");
+        t.run("Minimal transfers after leaves", async {
+            for i in 0..5 {
+                ck.leave(vec![NPARA + 1 + i]).await;
+            }
+            let c3 = ck.query(-1).await;
+            lab_minimal_check(&c2, &c3, "Leave()s");
+            meant_minimal_check(&c2, &c3, "Leave()s");
+        })
+        .await;
+
+        t.finish("basic");
     });
 }
 
@@ -282,98 +296,108 @@ fn minimal_again() {
     });
 }
 
+/// TestMulti's five parts, each run and reported on its own ([`Subtests`]).
 #[test]
 fn multi() {
     ctrler_test("multi", |cfg| async move {
         let ck = cfg.make_client(&cfg.all());
+        let mut t = Subtests::new();
 
-        println!("Test: Multi-group join/leave ...");
-        check(&[], &ck).await;
-        let (gid1, gid2, gid3) = (1, 2, 3);
-        ck.join(join_map(vec![
-            (gid1, servers(&["x", "y", "z"])),
-            (gid2, servers(&["a", "b", "c"])),
-        ]))
-        .await;
-        check(&[gid1, gid2], &ck).await;
-        ck.join(join_map(vec![(gid3, servers(&["j", "k", "l"]))]))
+        t.run("Multi-group join/leave", async {
+            check(&[], &ck).await;
+            let (gid1, gid2, gid3) = (1, 2, 3);
+            ck.join(join_map(vec![
+                (gid1, servers(&["x", "y", "z"])),
+                (gid2, servers(&["a", "b", "c"])),
+            ]))
             .await;
-        check(&[gid1, gid2, gid3], &ck).await;
-        let cfx = ck.query(-1).await;
-        check_servers(&cfx, gid1, &["x", "y", "z"]);
-        check_servers(&cfx, gid2, &["a", "b", "c"]);
-        check_servers(&cfx, gid3, &["j", "k", "l"]);
-        ck.leave(vec![gid1, gid3]).await;
-        check(&[gid2], &ck).await;
-        let cfx = ck.query(-1).await;
-        check_servers(&cfx, gid2, &["a", "b", "c"]);
-        ck.leave(vec![gid2]).await;
-        println!("  ... Passed");
+            check(&[gid1, gid2], &ck).await;
+            ck.join(join_map(vec![(gid3, servers(&["j", "k", "l"]))]))
+                .await;
+            check(&[gid1, gid2, gid3], &ck).await;
+            let cfx = ck.query(-1).await;
+            check_servers(&cfx, gid1, &["x", "y", "z"]);
+            check_servers(&cfx, gid2, &["a", "b", "c"]);
+            check_servers(&cfx, gid3, &["j", "k", "l"]);
+            ck.leave(vec![gid1, gid3]).await;
+            check(&[gid2], &ck).await;
+            let cfx = ck.query(-1).await;
+            check_servers(&cfx, gid2, &["a", "b", "c"]);
+            ck.leave(vec![gid2]).await;
+        })
+        .await;
 
-        println!("Test: Concurrent multi leave/join ...");
         const NPARA: u64 = 10;
-        let gids: Vec<Gid> = (0..NPARA).map(|i| i + 1000).collect();
-        let tasks: Vec<_> = gids
-            .iter()
-            .map(|&gid| {
-                let cki = cfg.make_client(&cfg.all());
-                cfg.spawn(async move {
-                    cki.join(join_map(vec![
-                        (
-                            gid,
-                            vec![format!("{gid}a"), format!("{gid}b"), format!("{gid}c")],
-                        ),
-                        (gid + 1000, vec![format!("{}a", gid + 1000)]),
-                        (gid + 2000, vec![format!("{}a", gid + 2000)]),
-                    ]))
-                    .await;
-                    cki.leave(vec![gid + 1000, gid + 2000]).await;
+        t.run("Concurrent multi leave/join", async {
+            let gids: Vec<Gid> = (0..NPARA).map(|i| i + 1000).collect();
+            let tasks: Vec<_> = gids
+                .iter()
+                .map(|&gid| {
+                    let cki = cfg.make_client(&cfg.all());
+                    cfg.spawn(async move {
+                        cki.join(join_map(vec![
+                            (
+                                gid,
+                                vec![format!("{gid}a"), format!("{gid}b"), format!("{gid}c")],
+                            ),
+                            (gid + 1000, vec![format!("{}a", gid + 1000)]),
+                            (gid + 2000, vec![format!("{}a", gid + 2000)]),
+                        ]))
+                        .await;
+                        cki.leave(vec![gid + 1000, gid + 2000]).await;
+                    })
                 })
-            })
-            .collect();
-        for t in tasks {
-            t.await;
-        }
-        check(&gids, &ck).await;
-        println!("  ... Passed");
-
-        println!("Test: Minimal transfers after multijoins ...");
-        let c1 = ck.query(-1).await;
-        let m: BTreeMap<Gid, Vec<String>> = (0..5)
-            .map(|i| {
-                let gid = NPARA + 1 + i;
-                (gid, vec![format!("{gid}a"), format!("{gid}b")])
-            })
-            .collect();
-        ck.join(m).await;
-        let c2 = ck.query(-1).await;
-        lab_minimal_check(&c1, &c2, "Join()s");
-        meant_minimal_check(&c1, &c2, "Join()s");
-        println!("  ... Passed");
-
-        println!("Test: Minimal transfers after multileaves ...");
-        ck.leave((0..5).map(|i| NPARA + 1 + i).collect()).await;
-        let c3 = ck.query(-1).await;
-        lab_minimal_check(&c2, &c3, "Leave()s");
-        meant_minimal_check(&c2, &c3, "Leave()s");
-        println!("  ... Passed");
-
-        println!("Test: Check Same config on servers ...");
-        let Some(leader) = cfg.leader() else {
-            panic!("Leader not found");
-        };
-        let c = ck.query(-1).await; // Config leader claims
-        cfg.shutdown_server(leader);
-        // The lab's loop evaluates Leader() once: it fails only if a live server
-        // already claims leadership at this instant, three seconds in a row.
-        if cfg.leader().is_some() {
-            for _ in 0..3 {
-                cfg.sleep(Duration::from_secs(1)).await;
+                .collect();
+            for t in tasks {
+                t.await;
             }
-            panic!("Leader not found");
-        }
-        let c1 = ck.query(-1).await;
-        check_same_config(&c, &c1);
-        println!("  ... Passed");
+            check(&gids, &ck).await;
+        })
+        .await;
+
+        let mut c2 = ShardConfig::default();
+        t.run("Minimal transfers after multijoins", async {
+            let c1 = ck.query(-1).await;
+            let m: BTreeMap<Gid, Vec<String>> = (0..5)
+                .map(|i| {
+                    let gid = NPARA + 1 + i;
+                    (gid, vec![format!("{gid}a"), format!("{gid}b")])
+                })
+                .collect();
+            ck.join(m).await;
+            c2 = ck.query(-1).await;
+            lab_minimal_check(&c1, &c2, "Join()s");
+            meant_minimal_check(&c1, &c2, "Join()s");
+        })
+        .await;
+
+        t.run("Minimal transfers after multileaves", async {
+            ck.leave((0..5).map(|i| NPARA + 1 + i).collect()).await;
+            let c3 = ck.query(-1).await;
+            lab_minimal_check(&c2, &c3, "Leave()s");
+            meant_minimal_check(&c2, &c3, "Leave()s");
+        })
+        .await;
+
+        t.run("Check Same config on servers", async {
+            let Some(leader) = cfg.leader() else {
+                panic!("Leader not found");
+            };
+            let c = ck.query(-1).await; // Config leader claims
+            cfg.shutdown_server(leader);
+            // The lab's loop evaluates Leader() once: it fails only if a live server
+            // already claims leadership at this instant, three seconds in a row.
+            if cfg.leader().is_some() {
+                for _ in 0..3 {
+                    cfg.sleep(Duration::from_secs(1)).await;
+                }
+                panic!("Leader not found");
+            }
+            let c1 = ck.query(-1).await;
+            check_same_config(&c, &c1);
+        })
+        .await;
+
+        t.finish("multi");
     });
 }

@@ -89,12 +89,15 @@ pub struct KvBoundsArgs {
     #[arg(long)]
     pub duplicates: bool,
     /// Switch on a deliberate bug in every server: local-reads (a leader answers a Get
-    /// from its own store, without the log), or any Raft bug of `raftlab check raft`.
+    /// from its own store, without the log), read-before-own-write (a leader answers a
+    /// client's Get right after its own write from the state before it), or any Raft
+    /// bug of `raftlab check raft`.
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<KvBug>,
     /// With --bug: use the small bounds under which the tests pin that bug's shortest
-    /// counterexample (for local-reads: these defaults with clients taking turns)
-    /// instead of the flags above.
+    /// counterexample (for local-reads: these defaults with clients taking turns; for
+    /// read-before-own-write: one client making two operations) instead of the flags
+    /// above.
     #[arg(long, requires = "bug")]
     pub bug_bounds: bool,
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use raftlab::harness::kv::history::STAMPS_PER_MICRO;
 use raftlab_checker::html::{self, HtmlOptions};
 use raftlab_checker::kv::{KvModel, KvOperation};
 use raftlab_checker::{CheckOptions, CheckResult, Verdict, check};
@@ -89,7 +90,8 @@ pub(crate) fn exit_code(verdict: Verdict, replay: &str) -> ExitCode {
     }
 }
 
-/// Latency percentiles of the operations, in virtual milliseconds.
+/// Latency percentiles of the operations, in virtual milliseconds (from their stamps,
+/// [`STAMPS_PER_MICRO`] per virtual microsecond).
 fn latency_summary(ops: &[KvOperation]) -> String {
     let mut lat: Vec<i64> = ops
         .iter()
@@ -101,7 +103,7 @@ fn latency_summary(ops: &[KvOperation]) -> String {
     lat.sort_unstable();
     let pct = |p: f64| {
         let i = ((lat.len() - 1) as f64 * p).round() as usize;
-        lat[i] as f64 / 1000.0
+        lat[i] as f64 / (1000 * STAMPS_PER_MICRO) as f64
     };
     format!(
         "p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms (virtual)",

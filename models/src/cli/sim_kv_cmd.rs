@@ -1,5 +1,8 @@
 //! `raftlab sim kv`: the Lab 4 key/value service in the simulator under a random
 //! workload and faults; the history is checked for linearizability.
+//!
+//! With `RAFTLAB_HISTORY_DIR=dir` set, the history is also written to
+//! `dir/sim.kv.<seed>.jsonl`, for `raftlab lincheck`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,6 +115,7 @@ pub fn run_kv(args: SimKvArgs) -> ExitCode {
     );
     println!("  verdict        {}", checked.result.verdict);
     println!("  seed           {seed}");
+    history.write_to_history_dir("sim", "kv", seed);
     let title = format!("raftlab sim kv, seed {seed}");
     if let Err(code) = history_report::write_html(args.html.as_deref(), &ops, &checked, title) {
         return code;

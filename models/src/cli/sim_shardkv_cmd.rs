@@ -1,6 +1,9 @@
 //! `raftlab sim shardkv`: the sharded key/value service (a controller and three
 //! replica groups) in the simulator under a random workload, joins, leaves, crashes
 //! and an unreliable network; the history is checked for linearizability.
+//!
+//! With `RAFTLAB_HISTORY_DIR=dir` set, the history is also written to
+//! `dir/sim.shardkv.<seed>.jsonl`, for `raftlab lincheck`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -143,6 +146,7 @@ pub fn run_shardkv(args: SimShardKvArgs) -> ExitCode {
     );
     println!("  verdict        {}", checked.result.verdict);
     println!("  seed           {seed}");
+    history.write_to_history_dir("sim", "shardkv", seed);
     let title = format!("raftlab sim shardkv, seed {seed}");
     if let Err(code) = history_report::write_html(args.html.as_deref(), &ops, &checked, title) {
         return code;

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use super::history::{History, KvOp, KvOperation};
+use super::history::{History, KvOp};
 use crate::harness::rsm::clerks::{Ck, ClerkWorld};
 use crate::kv::Op;
 
@@ -13,14 +13,16 @@ pub trait KvClerk {
     /// Runs one operation to completion (the clerk retries until it is done).
     fn run(&self, op: Op) -> impl Future<Output = String>;
 
-    /// The virtual time, in microseconds (the history's clock).
+    /// The virtual time, in microseconds (what the history's stamps are made from).
     fn now_micros(&self) -> u64;
 
     /// Runs one operation and, if `log` is given, records it as client `cli` did it,
-    /// with its call and return times (the lab's test wrappers `Get`, `Put`, `Append`).
+    /// with its call and return stamped by `log` ([`History::stamp`]: strictly later
+    /// than anything recorded before) — the lab's test wrappers `Get`, `Put`,
+    /// `Append`.
     fn recorded(&self, op: Op, log: Option<&History>, cli: usize) -> impl Future<Output = String> {
         async move {
-            let call = self.now_micros();
+            let call = log.map(|log| log.stamp(self.now_micros()));
             let (kind, key, value) = match &op {
                 Op::Get { key } => (KvOp::Get, key.clone(), String::new()),
                 Op::Put { key, value } => (KvOp::Put, key.clone(), value.clone()),
@@ -32,17 +34,9 @@ pub trait KvClerk {
                 Op::AppendReturningLen { key, value } => (KvOp::Append, key.clone(), value.clone()),
             };
             let output = self.run(op).await;
-            if let Some(log) = log {
-                let ret = self.now_micros();
-                log.push(KvOperation::new(
-                    cli as u64,
-                    kind,
-                    key,
-                    value,
-                    output.clone(),
-                    call,
-                    ret,
-                ));
+            if let (Some(log), Some(call)) = (log, call) {
+                let ret = log.stamp(self.now_micros());
+                log.record(cli as u64, kind, key, value, output.clone(), call, ret);
             }
             output
         }
