@@ -42,8 +42,10 @@ fn main() {
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let r: redis::RedisResult<String> =
-                        redis::cmd("SET").arg(format!("f{n}")).arg("x").query(&mut con);
+                    let r: redis::RedisResult<String> = redis::cmd("SET")
+                        .arg(format!("f{n}"))
+                        .arg("x")
+                        .query(&mut con);
                     if r.is_ok() {
                         successes.lock().unwrap().push(Instant::now());
                     }
@@ -66,7 +68,12 @@ fn main() {
         stop.store(true, Ordering::Relaxed);
         let _ = writer.join();
         let ms = after.duration_since(killed_at).as_secs_f64() * 1000.0;
-        let before = successes.lock().unwrap().iter().filter(|&&t| t <= killed_at).count();
+        let before = successes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|&&t| t <= killed_at)
+            .count();
         println!(
             "round {round}: killed leader S{leader}; next write through S{via} succeeded after {ms:.0} ms ({before} writes before the kill)"
         );

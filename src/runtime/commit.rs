@@ -4,11 +4,16 @@
 //! The event loop owns the core. When a step outputs a [`Persist`], the loop
 //! [`Queue::submit`]s it and gets its sequence number; it does not wait. Every output
 //! that leaves the process afterwards (a message to a peer, an answer to a client) is
-//! pushed into the [`Outbox`] with the last sequence number submitted so far: it may
-//! depend on any state persisted before it. The writer thread [`Queue::take`]s everything
-//! submitted since its last turn as one batch, appends it all and fsyncs once, then
-//! reports the batch's last sequence number as durable; the loop hands that to
-//! [`Outbox::durable`], which releases the waiting outputs in the order they were pushed.
+//! pushed into the [`Outbox`] with the sequence number of the last record it may depend
+//! on: for a message to a peer, the last one submitted so far (it may reveal any state
+//! persisted before it); for the answer to a client's command, the record of the step
+//! that started the command (its log entry, and every entry before it, is in that record
+//! or an earlier one). The writer thread [`Queue::take`]s everything submitted since its
+//! last turn as one batch, appends it all and fsyncs once, then reports the batch's last
+//! sequence number as durable; the loop hands that to [`Outbox::durable`], which releases
+//! the outputs whose records are now durable: outputs that wait for the same record keep
+//! the order they were pushed in, and messages to peers (which always wait for the
+//! latest record) keep theirs.
 //! While the writer is fsyncing, the loop keeps stepping the core and submitting, so the
 //! next batch holds every `Persist` of that time: one fsync for many commands.
 //!
@@ -117,7 +122,8 @@ impl<T> Queue<T> {
     }
 }
 
-/// Outputs waiting for the records they depend on, in the order they were produced.
+/// Outputs waiting for the records they depend on, ordered by that record (and by the
+/// order they were pushed in, for the same record).
 #[derive(Debug)]
 pub struct Outbox<E> {
     waiting: VecDeque<(Seq, E)>,
@@ -140,15 +146,15 @@ impl<E> Outbox<E> {
     }
 
     /// An output that may leave once record `after` is durable. Returns it at once if
-    /// it may leave now (its record is durable and nothing earlier is waiting), else
-    /// keeps it.
+    /// its record is durable, else keeps it behind every output waiting for the same or
+    /// an earlier record.
     pub fn push(&mut self, after: Seq, e: E) -> Option<E> {
-        if after <= self.durable && self.waiting.is_empty() {
-            Some(e)
-        } else {
-            self.waiting.push_back((after, e));
-            None
+        if after <= self.durable {
+            return Some(e);
         }
+        let at = self.waiting.partition_point(|(a, _)| *a <= after);
+        self.waiting.insert(at, (after, e));
+        None
     }
 
     /// Records through `seq` are durable: the outputs that may leave now, in order.
@@ -187,18 +193,23 @@ mod tests {
         assert_eq!(o.push(0, "before any persist"), Some("before any persist"));
         assert_eq!(o.push(1, "a"), None);
         assert_eq!(o.push(1, "b"), None);
-        assert_eq!(o.push(2, "c"), None);
+        assert_eq!(o.push(3, "c"), None);
+        assert_eq!(o.push(2, "d"), None);
+        assert_eq!(o.push(3, "e"), None);
         assert_eq!(o.durable(1), vec!["a", "b"]);
-        // Durable already, but "c" is still waiting: order is kept.
-        assert_eq!(o.push(1, "d"), None);
-        assert_eq!(o.durable(3), vec!["c", "d"]);
-        assert_eq!(o.push(3, "e"), Some("e"));
+        // Record 1 is durable: an output that needs only it leaves at once, even though
+        // outputs that need later records are waiting.
+        assert_eq!(o.push(1, "f"), Some("f"));
+        assert_eq!(o.durable(2), vec!["d"]);
+        assert_eq!(o.durable(3), vec!["c", "e"], "same record: pushed order");
+        assert_eq!(o.push(3, "g"), Some("g"));
         assert_eq!(
             o.durable(2),
             Vec::<&str>::new(),
             "the watermark never goes back"
         );
         assert_eq!(o.durable_seq(), 3);
+        assert_eq!(o.waiting(), 0);
     }
 
     #[test]

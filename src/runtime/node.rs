@@ -108,6 +108,15 @@ enum Origin {
     Remote { peer: NodeId, tag: u64 },
 }
 
+/// A call into the core: who waits, and the record its answer depends on (the record of
+/// the step that started it; `None` while that step runs, when the answer must wait for
+/// everything submitted).
+#[derive(Clone, Copy, Debug)]
+struct Call {
+    origin: Origin,
+    record: Option<Seq>,
+}
+
 /// A call forwarded to a peer, awaiting its answer.
 #[derive(Clone, Copy, Debug)]
 struct Forward {
@@ -150,7 +159,7 @@ pub struct Node<S: Service> {
     timers: Timers<TimerKey>,
     links: Vec<Option<Link>>,
     sessions: BTreeMap<ConnId, Session<S>>,
-    calls: BTreeMap<CallTag, Origin>,
+    calls: BTreeMap<CallTag, Call>,
     forwards: BTreeMap<u64, Forward>,
     next_tag: u64,
     rng: StdRng,
@@ -323,10 +332,7 @@ impl<S: Service> Node<S> {
                 self.execute(outs);
             }
             PeerMsg::Clerk { tag, request } => {
-                let call = self.tag();
-                self.calls.insert(call, Origin::Remote { peer: from, tag });
-                let outs = self.server.client_request(call, request);
-                self.execute(outs);
+                self.call_core(Origin::Remote { peer: from, tag }, request);
             }
             PeerMsg::ClerkReply { tag, reply } => {
                 let Some(f) = self.forwards.remove(&tag) else {
@@ -342,7 +348,9 @@ impl<S: Service> Node<S> {
                         s.forwarded = None;
                     }
                     let outs = s.clerk.on_reply(f.attempt, reply);
-                    self.clerk_outputs(f.conn, outs);
+                    // The answer came from the peer's core, after its own records were
+                    // durable; it depends on nothing of this server's.
+                    self.clerk_outputs_after(f.conn, outs, 0);
                 }
             }
         }
@@ -372,6 +380,18 @@ impl<S: Service> Node<S> {
     }
 
     fn clerk_outputs(&mut self, conn: ConnId, outs: Vec<ClerkOutput<S::Op, S::Output>>) {
+        let after = self.submitted;
+        self.clerk_outputs_after(conn, outs, after);
+    }
+
+    /// Carries out a clerk's outputs; its answer to the client (if it finished) waits
+    /// for record `after`.
+    fn clerk_outputs_after(
+        &mut self,
+        conn: ConnId,
+        outs: Vec<ClerkOutput<S::Op, S::Output>>,
+        after: Seq,
+    ) {
         for o in outs {
             match o {
                 ClerkOutput::Send {
@@ -389,19 +409,33 @@ impl<S: Service> Node<S> {
                         && let Some((op, reply)) = s.op.take()
                     {
                         let value = S::reply(&op, result);
-                        self.emit(Effect::Respond { reply, value });
+                        self.emit_after(after, Effect::Respond { reply, value });
                     }
                 }
             }
         }
     }
 
+    /// Hands a clerk's request to this server's core.
+    fn call_core(&mut self, origin: Origin, request: Request<S::Op>) {
+        let call = self.tag();
+        self.calls.insert(
+            call,
+            Call {
+                origin,
+                record: None,
+            },
+        );
+        let outs = self.server.client_request(call, request);
+        self.execute(outs);
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.record = Some(self.submitted);
+        }
+    }
+
     fn clerk_send(&mut self, conn: ConnId, to: usize, attempt: u64, request: Request<S::Op>) {
         if to == self.me {
-            let call = self.tag();
-            self.calls.insert(call, Origin::Local { conn, attempt });
-            let outs = self.server.client_request(call, request);
-            self.execute(outs);
+            self.call_core(Origin::Local { conn, attempt }, request);
             return;
         }
         let up = matches!(self.links.get(to), Some(Some(l)) if l.up);
@@ -463,28 +497,43 @@ impl<S: Service> Node<S> {
                 }
                 // The server consumes Raft's applies; none reach its driver.
                 ServerOutput::Raft(Output::Apply(_)) => {}
-                ServerOutput::ClientReply { call, reply } => match self.calls.remove(&call) {
-                    Some(Origin::Local { conn, attempt }) => {
-                        if let Some(s) = self.sessions.get_mut(&conn) {
-                            let outs = s.clerk.on_reply(attempt, reply);
-                            self.clerk_outputs(conn, outs);
+                ServerOutput::ClientReply { call, reply } => {
+                    let Some(c) = self.calls.remove(&call) else {
+                        continue;
+                    };
+                    let after = c.record.unwrap_or(self.submitted);
+                    match c.origin {
+                        Origin::Local { conn, attempt } => {
+                            if let Some(s) = self.sessions.get_mut(&conn) {
+                                let outs = s.clerk.on_reply(attempt, reply);
+                                self.clerk_outputs_after(conn, outs, after);
+                            }
+                        }
+                        Origin::Remote { peer, tag } => {
+                            let msg: PeerMsg<S::Op, S::Output> = PeerMsg::ClerkReply { tag, reply };
+                            self.emit_after(
+                                after,
+                                Effect::Peer {
+                                    to: peer,
+                                    frame: wire::frame(&msg),
+                                },
+                            );
                         }
                     }
-                    Some(Origin::Remote { peer, tag }) => {
-                        let msg: PeerMsg<S::Op, S::Output> = PeerMsg::ClerkReply { tag, reply };
-                        self.emit(Effect::Peer {
-                            to: peer,
-                            frame: wire::frame(&msg),
-                        });
-                    }
-                    None => {}
-                },
+                }
             }
         }
     }
 
+    /// Sends `e` once everything submitted so far is durable.
     fn emit(&mut self, e: Effect) {
-        if let Some(e) = self.outbox.push(self.submitted, e) {
+        let after = self.submitted;
+        self.emit_after(after, e);
+    }
+
+    /// Sends `e` once record `after` is durable.
+    fn emit_after(&mut self, after: Seq, e: Effect) {
+        if let Some(e) = self.outbox.push(after, e) {
             self.perform(e);
         }
     }

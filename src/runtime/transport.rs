@@ -20,9 +20,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use rand::Rng;
+use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use std::sync::Arc;
 
 use tokio::sync::{Notify, mpsc};
 
