@@ -26,6 +26,10 @@
 //!   (operations per partition, overlap, durations, gaps); `--unpruned` times the
 //!   plain search (`raftlab_checker::Unpruned`). The allocation counter is
 //!   off in this mode, so the check runs on the plain system allocator.
+//! - `--help` prints these modes and exits.
+//!
+//! Exit codes: 0 done, 3 bad arguments, an unreadable `--time` file or an unwritable
+//! `--export` directory. Output to a reader that went away (`| head`) is dropped.
 
 use raftlab_checker::format::{self, ModelKind, Ops, jepsen, jsonl};
 use raftlab_checker::generate::{self, Rng, Shape};
@@ -39,6 +43,31 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+/// `println!` that ignores a closed standard output (`| head`).
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// What `--help` prints.
+const HELP: &str = "\
+Check-time benchmark of raftlab-checker.
+
+Usage:
+  cargo bench -p raftlab-checker                    time every generated history (a few minutes)
+  cargo bench -p raftlab-checker -- --export DIR    write the histories to DIR (Jepsen EDN and logs,
+                                                    JSON lines, manifest.tsv) instead of timing them
+  cargo bench -p raftlab-checker -- --time FILE [--model kv|kv-lab2|register] [--mode fast|verbose]
+        [--runs N] [--min-runs N] [--budget SECONDS] [--timeout SECONDS] [--threads N]
+        [--stats] [--unpruned]
+                                                    time the check of one history file and print
+                                                    one RESULT line
+  cargo bench -p raftlab-checker -- --help          this text
+
+Exit codes: 0 done, 3 bad arguments, an unreadable --time file or an unwritable --export directory.
+";
 
 struct Counting;
 
@@ -309,19 +338,28 @@ fn main() {
         .filter(|a| a != "--bench")
         .collect();
     let result = match args.first().map(String::as_str) {
+        Some("--help" | "-h") => {
+            let _ = write!(std::io::stdout(), "{HELP}");
+            Ok(())
+        }
         Some("--export") => match args.get(1) {
-            Some(dir) => export(Path::new(dir)),
+            Some(dir) if args.len() == 2 => export(Path::new(dir)),
+            Some(_) => Err(format!(
+                "--export takes one directory, found {:?}",
+                &args[1..]
+            )),
             None => Err("--export needs a directory".to_string()),
         },
         Some("--time") => time_file(&args[1..]),
-        _ => {
+        None => {
             bench();
             Ok(())
         }
+        Some(other) => Err(format!("unknown argument {other:?} (see --help)")),
     };
     if let Err(e) = result {
-        eprintln!("checker bench: {e}");
-        std::process::exit(2);
+        let _ = writeln!(std::io::stderr(), "checker bench: {e}");
+        std::process::exit(3);
     }
 }
 

@@ -55,6 +55,7 @@ enum FormatArg {
 #[derive(Debug, Parser)]
 #[command(
     name = "raftlab lincheck",
+    allow_negative_numbers = true,
     about = "Check a client history for linearizability",
     after_help = "Exit codes: 0 Ok, 1 Illegal, 2 Unknown (timed out), 3 unreadable input or bad arguments."
 )]
@@ -119,12 +120,13 @@ fn read_text(path: &Path) -> Result<String, String> {
 }
 
 fn run(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
-    if !(args.timeout.is_finite() && args.timeout >= 0.0) {
-        return Err(format!(
+    // The budget must also fit in a Duration (1e300 seconds does not).
+    let budget = Duration::try_from_secs_f64(args.timeout).map_err(|_| {
+        format!(
             "--timeout {}: expected a number of seconds ≥ 0",
             args.timeout
-        ));
-    }
+        )
+    })?;
     let name = args.file.display().to_string();
     let text = read_text(&args.file)?;
     let fmt = match args.format {
@@ -141,20 +143,21 @@ fn run(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
         ModelArg::Set => ModelKind::Set,
     });
     let loaded = format::load(&text, fmt, model).map_err(|e| format!("{name}: {e}"))?;
+    let n = loaded.ops.len();
     let _ = writeln!(
         out,
-        "{name}: {} format, model {}, {} operations",
+        "{name}: {} format, model {}, {n} operation{}",
         loaded.format.name(),
         loaded.model.name(),
-        loaded.ops.len()
+        if n == 1 { "" } else { "s" }
     );
     match &loaded.ops {
         Ops::Kv(ops) => match loaded.model {
-            ModelKind::Map => check_with(&MapModel, ops, &loaded, args, out),
-            _ => check_with(&KvModel, ops, &loaded, args, out),
+            ModelKind::Map => check_with(&MapModel, ops, &loaded, args, budget, out),
+            _ => check_with(&KvModel, ops, &loaded, args, budget, out),
         },
-        Ops::Register(ops) => check_with(&Register, ops, &loaded, args, out),
-        Ops::Set(ops) => check_with(&SetModel, ops, &loaded, args, out),
+        Ops::Register(ops) => check_with(&Register, ops, &loaded, args, budget, out),
+        Ops::Set(ops) => check_with(&SetModel, ops, &loaded, args, budget, out),
     }
 }
 
@@ -163,6 +166,7 @@ fn check_with<M: Model>(
     ops: &[Operation<M::Input, M::Output>],
     loaded: &Loaded,
     args: &Args,
+    budget: Duration,
     out: &mut dyn Write,
 ) -> Result<i32, String> {
     let name = args.file.display().to_string();
@@ -172,8 +176,8 @@ fn check_with<M: Model>(
         threads: args.threads,
         ..CheckOptions::default()
     };
-    if args.timeout > 0.0 {
-        options.timeout = Some(Duration::from_secs_f64(args.timeout));
+    if !budget.is_zero() {
+        options.timeout = Some(budget);
     }
     let result = check(model, ops, &options).map_err(|e| {
         let line = loaded.lines.get(e.index).copied().unwrap_or(0);

@@ -3,17 +3,54 @@
 //! [`summary`] gives the verdict, the operation and partition counts and the time;
 //! for each illegal partition, where its longest linearizable prefix stops: its
 //! length, the state it ends in, and the operations that could have come next,
-//! each rejected by the model or accepted into a dead end.
+//! each rejected by the model or accepted into a dead end. [`duration`] writes a
+//! time in the unit that fits it.
 
 use crate::history::Operation;
 use crate::model::Model;
 use crate::result::{CheckResult, PartitionResult, PartitionStatus};
 use std::fmt::Write;
+use std::time::Duration;
 
 /// How many candidate operations to list per illegal partition.
 const MAX_ATTEMPTS: usize = 8;
 /// How many illegal partitions to describe in detail.
 const MAX_PARTITIONS: usize = 3;
+
+/// `d` in the unit that fits it, with three significant digits (whole numbers below
+/// a microsecond, and from 100 up): `850 ns`, `412 µs`, `5.27 ms`, `38.1 ms`,
+/// `2.41 s`, `187 s`.
+pub fn duration(d: Duration) -> String {
+    /// Decimal places for three significant digits.
+    fn places(v: f64) -> usize {
+        if v < 10.0 {
+            2
+        } else if v < 100.0 {
+            1
+        } else {
+            0
+        }
+    }
+    fn round(v: f64, places: usize) -> f64 {
+        let scale = 10f64.powi(places as i32);
+        (v * scale).round() / scale
+    }
+    let ns = d.as_nanos();
+    if ns < 1_000 {
+        return format!("{ns} ns");
+    }
+    let mut value = ns as f64 / 1e3;
+    for unit in ["µs", "ms"] {
+        let rounded = round(value, places(value));
+        // Rounding up to 1000 moves to the next unit (999.7 µs reads 1.00 ms).
+        if rounded < 1000.0 {
+            return format!("{rounded:.*} {unit}", places(rounded));
+        }
+        value /= 1000.0;
+    }
+    let rounded = round(value, places(value));
+    format!("{rounded:.*} s", places(rounded))
+}
 
 fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -111,14 +148,14 @@ pub fn summary<M: Model>(
     }
     let _ = writeln!(
         out,
-        "{}: {} operation{}, {} partition{} ({}), checked in {:.3} s",
+        "{}: {} operation{}, {} partition{} ({}), checked in {}",
         result.verdict,
         history.len(),
         plural(history.len()),
         parts.len(),
         plural(parts.len()),
         counts.join(", "),
-        result.elapsed.as_secs_f64()
+        duration(result.elapsed)
     );
     for (shown, part) in result.illegal_partitions().enumerate() {
         if shown == MAX_PARTITIONS {
@@ -141,4 +178,31 @@ pub fn summary<M: Model>(
 /// "s" unless there is exactly one.
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_in_the_unit_that_fits() {
+        let cases = [
+            (Duration::ZERO, "0 ns"),
+            (Duration::from_nanos(850), "850 ns"),
+            (Duration::from_nanos(1_000), "1.00 µs"),
+            (Duration::from_nanos(412_400), "412 µs"),
+            (Duration::from_nanos(999_700), "1.00 ms"),
+            (Duration::from_micros(5_274), "5.27 ms"),
+            (Duration::from_micros(9_996), "10.0 ms"),
+            (Duration::from_micros(38_140), "38.1 ms"),
+            (Duration::from_micros(99_960), "100 ms"),
+            (Duration::from_millis(2_414), "2.41 s"),
+            (Duration::from_secs(187), "187 s"),
+            (Duration::from_secs(86_400), "86400 s"),
+        ];
+        for (d, text) in cases {
+            assert_eq!(duration(d), text, "{d:?}");
+        }
+    }
 }

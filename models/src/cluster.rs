@@ -31,9 +31,15 @@
 //! [`Node::on_timer`], [`Protocol::on_input`], [`Protocol::boot`]); the cluster only
 //! carries out the effects the node asks for through its [`Io`]: sends, timers, writes
 //! to its durable state, and events for the ghost history.
+//!
+//! A search can be ended early through the model's [`Halt`] switch: once it is set,
+//! no state has any action left, so the checker's threads finish the states they
+//! hold and stop (stateright's own time limit does not stop a one-thread search).
 
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use stateright::{Model, Property};
 
@@ -375,6 +381,27 @@ const MAX_SETUP_STEPS: usize = 1000;
 pub struct ClusterModel<P> {
     /// The protocol and its bounds.
     pub protocol: P,
+    /// Set to end a search early (shared by the model's clones).
+    halt: Halt,
+}
+
+/// The switch that ends a search of a [`ClusterModel`] early: while it is set, the
+/// model offers no actions, so a search drains the states it has and stops. Clear it
+/// again before rebuilding paths from the checker's discoveries (which replays
+/// actions).
+#[derive(Clone, Debug, Default)]
+pub struct Halt(Arc<AtomicBool>);
+
+impl Halt {
+    /// Sets or clears the switch.
+    pub fn set(&self, on: bool) {
+        self.0.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether the switch is set.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// The state of a [`ClusterModel`].
@@ -385,7 +412,15 @@ pub type ActionOf<P> = Action<<P as Protocol>::Node, <P as Protocol>::Input>;
 impl<P: Protocol> ClusterModel<P> {
     /// The model of `protocol`.
     pub fn new(protocol: P) -> Self {
-        ClusterModel { protocol }
+        ClusterModel {
+            protocol,
+            halt: Halt::default(),
+        }
+    }
+
+    /// The switch that ends a search of this model (and of its clones) early.
+    pub fn halt(&self) -> &Halt {
+        &self.halt
     }
 
     /// Runs one step on node `id` (which must be up): `f` gets the node and its I/O;
@@ -538,6 +573,9 @@ impl<P: Protocol> Model for ClusterModel<P> {
     }
 
     fn actions(&self, state: &Self::State, actions: &mut Vec<Self::Action>) {
+        if self.halt.is_set() {
+            return;
+        }
         let bounds = self.protocol.bounds();
         for (e, _) in state.network.iter() {
             if matches!(state.slots.get(e.to), Some(Slot::Up { .. })) {

@@ -382,6 +382,21 @@ impl KvModel {
         if self.max_calls == 0 {
             return Err("--max-calls 0: no clerk could ever call a server".into());
         }
+        if self.bounds.max_in_flight > 255 {
+            return Err(format!(
+                "--max-in-flight {}: at most 255",
+                self.bounds.max_in_flight
+            ));
+        }
+        if self.bounds.max_crashes > 255 {
+            return Err(format!(
+                "--crashes {}: at most 255",
+                self.bounds.max_crashes
+            ));
+        }
+        if self.max_calls > 255 {
+            return Err(format!("--max-calls {}: at most 255", self.max_calls));
+        }
         if self.bounds.max_in_flight == 0 {
             return Err("--max-in-flight 0: no message could ever be sent".into());
         }

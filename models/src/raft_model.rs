@@ -212,6 +212,18 @@ impl RaftModel {
         if self.max_append_entries == 0 {
             return Err("--max-append-entries 0: a leader could never send an entry".into());
         }
+        if self.bounds.max_in_flight > 255 {
+            return Err(format!(
+                "--max-in-flight {}: at most 255",
+                self.bounds.max_in_flight
+            ));
+        }
+        if self.bounds.max_crashes > 255 {
+            return Err(format!(
+                "--crashes {}: at most 255",
+                self.bounds.max_crashes
+            ));
+        }
         if self.bounds.max_in_flight == 0 {
             return Err("--max-in-flight 0: no message could ever be sent".into());
         }

@@ -6,10 +6,17 @@
 //! states per second, depth) while it runs, and returns a [`CheckReport`]: the counts,
 //! and for each property whether it holds, is violated (with the path), or was not
 //! reached. A property is said to hold only when the search was exhaustive (BFS or DFS
-//! that ran to the end, without a time limit or depth cap cutting it short).
+//! that ran to the end, without a time limit, a depth cap or an interrupt cutting it
+//! short).
+//!
+//! A BFS or DFS ends at its time limit, or when [`CheckOptions::interrupt`] is set,
+//! through the model's [`Halt`](crate::cluster::Halt) switch (stateright's own time
+//! limit would not stop a search on one thread); a simulation ends at stateright's
+//! time limit.
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -48,9 +55,10 @@ pub struct CheckOptions {
     pub threads: usize,
     /// Symmetry reduction over server ids (DFS only).
     pub symmetry: bool,
-    /// Stop after this long (the search is then not exhaustive).
+    /// Stop after this long (the search is then not exhaustive, unless it ended first).
     pub timeout: Option<Duration>,
-    /// Do not explore past this depth (the search is then not exhaustive).
+    /// Do not explore past this depth (the search is then not exhaustive, unless no
+    /// state was that deep).
     pub max_depth: Option<usize>,
     /// When to stop.
     pub stop: StopWhen,
@@ -58,6 +66,11 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Make every counterexample a shortest one (see [`shortest`]); only with BFS.
     pub shortest: bool,
+    /// Stop as soon as this is set (by a Ctrl-C handler): the report then covers what
+    /// was found so far and says it was interrupted. A BFS or DFS stops its threads; a
+    /// simulation's report is read while its threads run on until its time limit (so
+    /// the caller should exit soon after).
+    pub interrupt: Option<&'static AtomicBool>,
 }
 
 impl Default for CheckOptions {
@@ -71,6 +84,7 @@ impl Default for CheckOptions {
             stop: StopWhen::Exhausted,
             progress: false,
             shortest: false,
+            interrupt: None,
         }
     }
 }
@@ -124,6 +138,8 @@ pub struct CheckReport<P: Protocol> {
     pub elapsed: Duration,
     /// Whether every reachable state within the bounds was explored.
     pub exhaustive: bool,
+    /// Whether [`CheckOptions::interrupt`] stopped the search.
+    pub interrupted: bool,
     /// One result per property, in the model's order.
     pub properties: Vec<PropertyResult<P>>,
 }
@@ -188,6 +204,8 @@ impl<P: Protocol> CheckReport<P> {
             self.states_per_second(),
             if self.exhaustive {
                 ", exhaustive"
+            } else if self.interrupted {
+                ", NOT exhaustive (interrupted)"
             } else {
                 ", NOT exhaustive"
             }
@@ -286,8 +304,9 @@ pub fn shortest<P: Protocol>(
 
 /// Runs a check of `model` with `options` and reports what it found.
 pub fn check<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> CheckReport<P> {
-    let mut report = check_once(model.clone(), options);
-    if options.shortest && options.strategy == Strategy::Bfs {
+    // A model of its own, so that halting this search halts no other.
+    let mut report = check_once(ClusterModel::new(model.protocol.clone()), options);
+    if options.shortest && options.strategy == Strategy::Bfs && !report.interrupted {
         for p in &mut report.properties {
             if let Outcome::Violated(path) = &p.outcome {
                 p.outcome = Outcome::Violated(shortest(&model, p.name, path.clone()));
@@ -298,8 +317,10 @@ pub fn check<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> Che
 }
 
 fn check_once<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> CheckReport<P> {
+    let halt = model.halt().clone();
     let mut builder = model.checker().threads(options.threads.max(1));
-    if let Some(t) = options.timeout {
+    // BFS and DFS end at the time limit through the halt switch (see `finish`).
+    if let (Some(t), Strategy::Simulate(_)) = (options.timeout, options.strategy) {
         builder = builder.timeout(t);
     }
     if let Some(d) = options.max_depth {
@@ -311,16 +332,17 @@ fn check_once<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> Ch
     let progress = options.progress.then(new_progress_bar);
     let start = Instant::now();
     match options.strategy {
-        Strategy::Bfs => finish(builder.spawn_bfs(), options, progress, start),
+        Strategy::Bfs => finish(builder.spawn_bfs(), options, &halt, progress, start),
         Strategy::Dfs => {
             if options.symmetry {
                 builder = builder.symmetry();
             }
-            finish(builder.spawn_dfs(), options, progress, start)
+            finish(builder.spawn_dfs(), options, &halt, progress, start)
         }
         Strategy::Simulate(seed) => finish(
             builder.spawn_simulation(seed, stateright::UniformChooser),
             options,
+            &halt,
             progress,
             start,
         ),
@@ -338,11 +360,27 @@ fn new_progress_bar() -> ProgressBar {
 fn finish<P: Protocol, C: Checker<ClusterModel<P>>>(
     checker: C,
     options: &CheckOptions,
+    halt: &crate::cluster::Halt,
     progress: Option<ProgressBar>,
     start: Instant,
 ) -> CheckReport<P> {
+    let simulation = matches!(options.strategy, Strategy::Simulate(_));
     let mut last = (Instant::now(), 0usize);
+    let mut interrupted = false;
+    let mut halted = false;
     while !checker.is_done() {
+        if options.interrupt.is_some_and(|f| f.load(Ordering::SeqCst)) {
+            interrupted = true;
+            if simulation {
+                // Its threads cannot be stopped: report while they run.
+                break;
+            }
+        }
+        let late = options.timeout.is_some_and(|t| start.elapsed() >= t);
+        if !simulation && !halted && (interrupted || late) {
+            halt.set(true);
+            halted = true;
+        }
         std::thread::sleep(Duration::from_millis(100));
         if let Some(bar) = &progress {
             let total = checker.state_count();
@@ -362,21 +400,40 @@ fn finish<P: Protocol, C: Checker<ClusterModel<P>>>(
             bar.tick();
         }
     }
+    if interrupted && simulation {
+        return report(&checker, options, start, progress, true, true);
+    }
     let checker = checker.join();
+    // Rebuilding the discoveries' paths replays actions: the model must offer them.
+    halt.set(false);
+    report(&checker, options, start, progress, halted, interrupted)
+}
+
+/// The report of `checker`, whose search was cut short if `halted` (by its time limit
+/// or an interrupt).
+fn report<P: Protocol, C: Checker<ClusterModel<P>>>(
+    checker: &C,
+    options: &CheckOptions,
+    start: Instant,
+    progress: Option<ProgressBar>,
+    halted: bool,
+    interrupted: bool,
+) -> CheckReport<P> {
     let elapsed = start.elapsed();
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
     let discoveries: HashMap<&'static str, Path<StateOf<P>, ActionOf<P>>> = checker.discoveries();
-    let timed_out = options.timeout.is_some_and(|t| elapsed >= t);
+    // A state at the depth cap or past it was left unexplored.
+    let depth_cut = options.max_depth.is_some_and(|d| checker.max_depth() >= d);
     let any_failure = checker
         .model()
         .properties()
         .iter()
         .any(|p| p.expectation == Expectation::Always && discoveries.contains_key(p.name));
     let cut_short = matches!(options.strategy, Strategy::Simulate(_))
-        || timed_out
-        || options.max_depth.is_some()
+        || halted
+        || depth_cut
         || (options.stop == StopWhen::FirstViolation && any_failure);
     let exhaustive = !cut_short;
     let properties = checker
@@ -405,6 +462,7 @@ fn finish<P: Protocol, C: Checker<ClusterModel<P>>>(
         max_depth: checker.max_depth(),
         elapsed,
         exhaustive,
+        interrupted,
         properties,
     }
 }

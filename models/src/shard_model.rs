@@ -660,6 +660,24 @@ impl ShardModel {
         if self.max_calls == 0 {
             return Err("--max-calls 0: no node could ever call another".into());
         }
+        if self.bounds.max_in_flight > 255 {
+            return Err(format!(
+                "--max-in-flight {}: at most 255",
+                self.bounds.max_in_flight
+            ));
+        }
+        if self.bounds.max_crashes > 255 {
+            return Err(format!(
+                "--crashes {}: at most 255",
+                self.bounds.max_crashes
+            ));
+        }
+        if self.max_calls > 255 {
+            return Err(format!("--max-calls {}: at most 255", self.max_calls));
+        }
+        if self.max_term > 255 {
+            return Err(format!("--max-term {}: at most 255", self.max_term));
+        }
         if self.bounds.max_in_flight == 0 {
             return Err("--max-in-flight 0: no message could ever be sent".into());
         }

@@ -62,15 +62,19 @@ fn bad_arguments_are_clear_errors() {
     refused(&["check", "kv", "--max-calls", "0"], 3, &["--max-calls 0"]);
     refused(
         &["check", "kv", "--bug", "no-such-bug"],
-        2,
+        3,
         &["no bug named", "local-reads"],
     );
     refused(
         &["check", "kv", "--max-heartbeats", "lots"],
-        2,
+        3,
         &["\"any\""],
     );
-    refused(&["check", "kv", "--clients", "9"], 2, &[]);
+    refused(
+        &["check", "kv", "--clients", "9"],
+        3,
+        &["9 is not in 1..=4"],
+    );
 }
 
 #[test]

@@ -103,10 +103,44 @@ fn a_missing_file_is_an_error() {
         .args(["dslogs", "/nonexistent/raftlab.log"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent/raftlab.log"));
     let out = raftlab().args(["dslogs", "-c", "0"]).output().unwrap();
-    assert!(!out.status.success(), "-c 0 accepted");
+    assert_eq!(out.status.code(), Some(3), "-c 0 accepted");
+}
+
+#[test]
+fn a_directory_is_an_error_naming_it() {
+    let dir = std::env::temp_dir();
+    let out = raftlab().arg("dslogs").arg(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot read {}: it is a directory", dir.display())),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_full_output_is_an_error() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return;
+    };
+    let mut child = raftlab()
+        .args(["dslogs", "--no-color", "-"])
+        .stdin(Stdio::piped())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(b"000364 TERM S0 election timeout: candidate in T1\n");
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot write standard output"), "{stderr}");
 }
 
 #[test]
@@ -196,6 +230,6 @@ fn an_unwritable_trace_file_is_an_error_before_the_run() {
         .args(["--trace", "/nonexistent/dir/trace.jsonl"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot create"));
 }

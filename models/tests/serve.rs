@@ -392,7 +392,7 @@ fn serve_refuses_bad_arguments_and_damaged_or_foreign_data() {
         "--election-timeout",
         "500-100",
     ]);
-    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("500-100"), "{err}");
 
     // A port someone else holds.

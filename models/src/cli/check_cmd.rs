@@ -15,6 +15,8 @@ use raftlab_models::raft_model::RaftModel;
 use raftlab_models::runner::{self, CheckOptions, StopWhen, Strategy};
 use stateright::Model;
 
+use crate::{exit, interrupt};
+
 fn parse_bug(name: &str) -> Result<Bug, String> {
     Bug::from_name(name).ok_or_else(|| {
         format!(
@@ -100,9 +102,9 @@ pub struct CheckRaftArgs {
 /// How a check searches, shared by every `raftlab check` model.
 #[derive(Args, Debug, Clone)]
 pub struct SearchArgs {
-    /// Checker threads.
-    #[arg(long, default_value_t = 2)]
-    threads: usize,
+    /// Checker threads, at most 256 (0: one per core).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=256))]
+    threads: u64,
     /// Breadth-first search (no symmetry reduction; the default of check shardkv);
     /// each counterexample is then made a shortest one by a one-thread search below
     /// its depth.
@@ -118,12 +120,14 @@ pub struct SearchArgs {
     /// No symmetry reduction under DFS.
     #[arg(long)]
     no_symmetry: bool,
-    /// Stop after this many seconds (the search is then not exhaustive).
-    #[arg(long, value_name = "SECS")]
+    /// Stop after this many seconds, at most 1000000 (the search is then not
+    /// exhaustive); 0 for no limit (with --simulate: until Ctrl-C).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     timeout: Option<u64>,
-    /// Do not explore past this depth (the search is then not exhaustive).
-    #[arg(long)]
-    max_depth: Option<usize>,
+    /// Do not explore states past this depth, 1 to 1000000 (the search is then not
+    /// exhaustive, unless no state is that deep).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_depth: Option<u64>,
     /// Stop at the first violated property.
     #[arg(long)]
     first: bool,
@@ -132,15 +136,13 @@ pub struct SearchArgs {
     quiet: bool,
 }
 
-/// Runs `raftlab check raft`. Exit code 0 when every property holds (or has no
-/// counterexample) and every `sometimes` property was reached, 1 on a violation, 2 when
-/// a `sometimes` property was not reached, 3 on bad arguments.
+/// Runs `raftlab check raft`, with the exit codes of [`run_search`].
 pub fn run_check(args: CheckRaftArgs) -> ExitCode {
     let model = match args.bounds.model() {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("raftlab check raft: {e}");
-            return ExitCode::from(3);
+            err!("raftlab check raft: {e}");
+            return exit::code(exit::USAGE);
         }
     };
     run_search(
@@ -154,7 +156,10 @@ pub fn run_check(args: CheckRaftArgs) -> ExitCode {
 
 /// Runs a check of `model` as `args` say, printing a header (`command`: `bounds`, the
 /// search), the summary, the table of properties and the counterexamples. `default`
-/// is the search when no flag chooses one. The exit codes are those of [`run_check`].
+/// is the search when no flag chooses one. Exit code (see [`exit`]): 1 when a property
+/// is violated; else 130 when Ctrl-C stopped the search (the table says what was found
+/// so far); else 4 when the search was not exhaustive; else 2 when a `sometimes`
+/// property was not reached; else 0.
 pub fn run_search<P: Protocol>(
     command: &str,
     bounds: &str,
@@ -169,16 +174,21 @@ pub fn run_search<P: Protocol>(
         (false, false, None) => default,
     };
     let timeout = match (args.timeout, strategy) {
+        (Some(0), _) => None,
         (Some(s), _) => Some(Duration::from_secs(s)),
         (None, Strategy::Simulate(_)) => Some(Duration::from_secs(60)),
         (None, _) => None,
     };
+    let threads = match args.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n as usize,
+    };
     let options = CheckOptions {
         strategy,
-        threads: args.threads.max(1),
+        threads,
         symmetry: !args.no_symmetry && <P::Node as Node>::SYMMETRIC,
         timeout,
-        max_depth: args.max_depth,
+        max_depth: args.max_depth.map(|d| d as usize),
         stop: if args.first {
             StopWhen::FirstViolation
         } else {
@@ -186,6 +196,7 @@ pub fn run_search<P: Protocol>(
         },
         progress: !args.quiet,
         shortest: true,
+        interrupt: Some(interrupt::watch()),
     };
     let search = match strategy {
         Strategy::Bfs => "BFS".to_string(),
@@ -204,17 +215,23 @@ pub fn run_search<P: Protocol>(
     );
     let _ = out.flush();
     let report = runner::check(model.clone(), &options);
+    // Printing the traces can take a while: a Ctrl-C now ends it at once.
+    interrupt::release();
     let _ = writeln!(out, "{}\n", report.summary());
     let _ = write!(out, "{}", report.table());
     let _ = write!(out, "{}", report.traces(&model));
     let _ = out.flush();
-    if report.violations().next().is_some() {
-        ExitCode::from(1)
-    } else if report.exhaustive && report.unreached().next().is_some() {
-        ExitCode::from(2)
+    exit::code(if report.violations().next().is_some() {
+        exit::FAILED
+    } else if report.interrupted {
+        exit::INTERRUPTED
+    } else if !report.exhaustive {
+        exit::NOT_EXHAUSTIVE
+    } else if report.unreached().next().is_some() {
+        exit::INCONCLUSIVE
     } else {
-        ExitCode::SUCCESS
-    }
+        exit::OK
+    })
 }
 
 /// Options of `raftlab explore raft`.
@@ -222,8 +239,8 @@ pub fn run_search<P: Protocol>(
 pub struct ExploreRaftArgs {
     #[command(flatten)]
     bounds: RaftBoundsArgs,
-    /// The port to serve on (on localhost).
-    #[arg(long, default_value_t = 3000)]
+    /// The port to serve on (on localhost), 1 to 65535.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u16).range(1..))]
     port: u16,
 }
 
@@ -232,8 +249,8 @@ pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
     let model = match args.bounds.model() {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("raftlab explore raft: {e}");
-            return ExitCode::from(3);
+            err!("raftlab explore raft: {e}");
+            return exit::code(exit::USAGE);
         }
     };
     run_explorer(
@@ -244,7 +261,8 @@ pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
     )
 }
 
-/// Serves stateright's Explorer over `model` on localhost `port` until killed.
+/// Serves stateright's Explorer over `model` on localhost `port` until killed (Ctrl-C);
+/// exit code 3 when it cannot listen there.
 pub fn run_explorer<P: Protocol>(
     command: &str,
     bounds: &str,
@@ -254,10 +272,10 @@ pub fn run_explorer<P: Protocol>(
     let address = format!("127.0.0.1:{port}");
     // The Explorer panics if it cannot bind; say why instead.
     if let Err(e) = TcpListener::bind(&address) {
-        eprintln!("{command}: cannot listen on {address}: {e}");
-        return ExitCode::from(3);
+        err!("{command}: cannot listen on {address}: {e}");
+        return exit::code(exit::USAGE);
     }
-    println!("{command}: {bounds}\nExplorer on http://{address}/ (Ctrl-C to stop)");
+    out!("{command}: {bounds}\nExplorer on http://{address}/ (Ctrl-C to stop)");
     let _ = model.checker().serve(address);
-    ExitCode::SUCCESS
+    exit::code(exit::OK)
 }

@@ -10,6 +10,7 @@ use raftlab_models::kv_model::{KvBug, KvModel};
 use raftlab_models::runner::Strategy;
 
 use crate::check_cmd::{SearchArgs, run_explorer, run_search};
+use crate::exit;
 
 fn parse_bug(name: &str) -> Result<KvBug, String> {
     KvBug::from_name(name).ok_or_else(|| {
@@ -147,8 +148,8 @@ pub fn run_check(args: CheckKvArgs) -> ExitCode {
     let model = match args.bounds.model() {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("raftlab check kv: {e}");
-            return ExitCode::from(3);
+            err!("raftlab check kv: {e}");
+            return exit::code(exit::USAGE);
         }
     };
     run_search(
@@ -165,8 +166,8 @@ pub fn run_check(args: CheckKvArgs) -> ExitCode {
 pub struct ExploreKvArgs {
     #[command(flatten)]
     bounds: KvBoundsArgs,
-    /// The port to serve on (on localhost).
-    #[arg(long, default_value_t = 3000)]
+    /// The port to serve on (on localhost), 1 to 65535.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u16).range(1..))]
     port: u16,
 }
 
@@ -175,8 +176,8 @@ pub fn run_explore(args: ExploreKvArgs) -> ExitCode {
     let model = match args.bounds.model() {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("raftlab explore kv: {e}");
-            return ExitCode::from(3);
+            err!("raftlab explore kv: {e}");
+            return exit::code(exit::USAGE);
         }
     };
     run_explorer(

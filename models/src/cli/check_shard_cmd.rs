@@ -9,6 +9,7 @@ use raftlab_models::runner::Strategy;
 use raftlab_models::shard_model::{ShardModel, bug_name, parse_bug};
 
 use crate::check_cmd::{SearchArgs, run_search};
+use crate::exit;
 
 /// Options of `raftlab check shardkv`.
 #[derive(Args, Debug, Clone)]
@@ -117,15 +118,14 @@ fn on(b: bool) -> &'static str {
     if b { "on" } else { "off" }
 }
 
-/// Runs `raftlab check shardkv`. Exit code 0 when every property holds (or has no
-/// counterexample) and every `sometimes` property was reached, 1 on a violation, 2 when
-/// a `sometimes` property was not reached, 3 on bad arguments.
+/// Runs `raftlab check shardkv`, with the exit codes of [`run_search`] (3 on bad
+/// arguments).
 pub fn run_check(args: CheckShardArgs) -> ExitCode {
     let model = match args.model() {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("raftlab check shardkv: {e}");
-            return ExitCode::from(3);
+            err!("raftlab check shardkv: {e}");
+            return exit::code(exit::USAGE);
         }
     };
     run_search(

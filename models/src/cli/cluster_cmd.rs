@@ -140,7 +140,7 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 }
 
 /// Runs `raftlab cluster`: exit 0 after stopping every server, 1 if a server could not
-/// be started.
+/// be started, 3 for bad arguments.
 pub fn run(args: ClusterArgs) -> ExitCode {
     let n = args.servers as usize;
     let top = u32::from(args.base_port) + 100 + n as u32;
@@ -149,7 +149,7 @@ pub fn run(args: ClusterArgs) -> ExitCode {
             "raftlab cluster: --base-port {} leaves no room for {n} peer ports (BASE+100+i must stay below 65536)",
             args.base_port
         );
-        return ExitCode::from(2);
+        return super::exit::code(super::exit::USAGE);
     }
     if let Err(e) = fs::create_dir_all(&args.data) {
         eprintln!(

@@ -1,6 +1,7 @@
 //! `raftlab dslogs`: the command-line side of the log viewer in `raftlab::dslogs`
 //! (arguments, the terminal, files and standard streams).
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read};
 use std::path::PathBuf;
@@ -8,6 +9,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use raftlab::dslogs::{self, DEFAULT_WIDTH, Options, parse_topics};
+
+use crate::exit;
 
 /// Options of `raftlab dslogs`.
 #[derive(Args, Debug, Clone)]
@@ -52,7 +55,25 @@ fn topics(lists: &[String]) -> std::collections::BTreeSet<String> {
     lists.iter().flat_map(|l| parse_topics(l)).collect()
 }
 
-/// Runs `raftlab dslogs`.
+/// A reader that remembers whether reading failed (to tell a read error from a write
+/// error).
+struct Noted<'a, R> {
+    inner: R,
+    failed: &'a Cell<bool>,
+}
+
+impl<R: Read> Read for Noted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let r = self.inner.read(buf);
+        if r.is_err() {
+            self.failed.set(true);
+        }
+        r
+    }
+}
+
+/// Runs `raftlab dslogs`: exit code 0 (also when the reader of its output goes
+/// away), 3 when the input cannot be read or the output cannot be written.
 pub fn run(args: DslogsArgs) -> ExitCode {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -64,24 +85,40 @@ pub fn run(args: DslogsArgs) -> ExitCode {
         only: (!args.only.is_empty()).then(|| topics(&args.only)),
         ignore: topics(&args.ignore),
     };
-    let input: Box<dyn Read> = match &args.file {
-        None => Box::new(io::stdin().lock()),
-        Some(p) if p.as_os_str() == "-" => Box::new(io::stdin().lock()),
+    let (name, input): (String, Box<dyn Read>) = match &args.file {
+        None => ("standard input".into(), Box::new(io::stdin().lock())),
+        Some(p) if p.as_os_str() == "-" => ("standard input".into(), Box::new(io::stdin().lock())),
         Some(p) => match File::open(p) {
-            Ok(f) => Box::new(f),
+            Ok(_) if p.is_dir() => {
+                err!(
+                    "raftlab dslogs: cannot read {}: it is a directory",
+                    p.display()
+                );
+                return exit::code(exit::USAGE);
+            }
+            Ok(f) => (p.display().to_string(), Box::new(f)),
             Err(e) => {
-                eprintln!("raftlab dslogs: cannot open {}: {e}", p.display());
-                return ExitCode::from(2);
+                err!("raftlab dslogs: cannot open {}: {e}", p.display());
+                return exit::code(exit::USAGE);
             }
         },
     };
+    let read_failed = Cell::new(false);
+    let input = Noted {
+        inner: input,
+        failed: &read_failed,
+    };
     match dslogs::run(input, BufWriter::new(stdout.lock()), &options) {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(_) => exit::code(exit::OK),
+        Err(e) if read_failed.get() => {
+            err!("raftlab dslogs: cannot read {name}: {e}");
+            exit::code(exit::USAGE)
+        }
         // The reader went away (`| head`): nothing more to show.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => exit::code(exit::OK),
         Err(e) => {
-            eprintln!("raftlab dslogs: {e}");
-            ExitCode::from(1)
+            err!("raftlab dslogs: cannot write standard output: {e}");
+            exit::code(exit::USAGE)
         }
     }
 }

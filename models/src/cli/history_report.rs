@@ -1,8 +1,10 @@
-//! The end of every `raftlab sim` run that records a key/value history: check it for
-//! linearizability, print the history's figures and the verdict, write the HTML view,
-//! and turn the verdict into the exit code.
+//! What every `raftlab sim` run that records a key/value history shares: the
+//! `--check-timeout` budget, the `--html` file (created before the run, so that an
+//! unwritable path is said at once), the check for linearizability, the history's
+//! figures and the verdict, and the verdict's exit code.
 
-use std::path::Path;
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,21 @@ use raftlab::harness::kv::history::STAMPS_PER_MICRO;
 use raftlab_checker::html::{self, HtmlOptions};
 use raftlab_checker::kv::{KvModel, KvOperation};
 use raftlab_checker::{CheckOptions, CheckResult, Verdict, check};
+
+use crate::exit;
+
+/// The largest `--check-timeout`, in seconds (11.6 days).
+const MAX_BUDGET: f64 = 1_000_000.0;
+
+/// Reads `--check-timeout`: seconds from 0 (no budget) to 1000000.
+pub(crate) fn parse_budget(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && (0.0..=MAX_BUDGET).contains(&x) => Ok(x),
+        _ => Err(format!(
+            "{s:?}: expected seconds from 0 (no budget) to {MAX_BUDGET}"
+        )),
+    }
+}
 
 /// A history, checked.
 pub(crate) struct Checked {
@@ -19,60 +36,108 @@ pub(crate) struct Checked {
     pub time: Duration,
 }
 
-/// Checks `ops` with the lab's key/value model within `budget_secs` (0: no budget).
-/// A malformed history (which the harness never records) is exit code 3.
+/// Checks `ops` with the lab's key/value model within `budget_secs` (from
+/// [`parse_budget`]; 0: no budget). A malformed history (which the harness never
+/// records) is exit code 1.
 pub(crate) fn check_kv(ops: &[KvOperation], budget_secs: f64) -> Result<Checked, ExitCode> {
     let started = Instant::now();
-    let budget = Duration::from_secs_f64(budget_secs.max(0.0));
-    match check(&KvModel, ops, &CheckOptions::verbose().with_timeout(budget)) {
+    let mut options = CheckOptions::verbose();
+    if budget_secs > 0.0 {
+        options = options.with_timeout(Duration::from_secs_f64(budget_secs));
+    }
+    match check(&KvModel, ops, &options) {
         Ok(result) => Ok(Checked {
             result,
             time: started.elapsed(),
         }),
         Err(e) => {
-            eprintln!("the recorded history is malformed: {e}");
-            Err(ExitCode::from(3))
+            err!("the recorded history is malformed: {e}");
+            Err(exit::code(exit::FAILED))
         }
     }
 }
 
 /// Prints the operation count, their rate and their latency percentiles.
 pub(crate) fn print_ops(ops: &[KvOperation], virtual_secs: f64) {
-    println!(
+    out!(
         "  operations     {} ({:.0}/virtual s)",
         ops.len(),
         ops.len() as f64 / virtual_secs.max(1e-9)
     );
-    println!("  latency        {}", latency_summary(ops));
+    out!("  latency        {}", latency_summary(ops));
 }
 
-/// Writes the HTML view of a checked history to `path`, if one is given.
-pub(crate) fn write_html(
-    path: Option<&Path>,
-    ops: &[KvOperation],
-    checked: &Checked,
-    title: String,
-) -> Result<(), ExitCode> {
-    let Some(path) = path else {
-        return Ok(());
-    };
-    let page = html::render(
-        &KvModel,
-        ops,
-        &checked.result,
-        &HtmlOptions {
-            title,
-            annotations: Vec::new(),
-        },
-    );
-    match std::fs::write(path, page) {
-        Ok(()) => {
-            println!("  history view   {}", path.display());
-            Ok(())
+/// The `--html` file: opened before the run, so that an unwritable path is said at
+/// once, and written at the end. An existing file is left as it is until then; a
+/// file the probe created is removed again if the run ends before it is written.
+pub(crate) struct HtmlFile {
+    path: PathBuf,
+    /// Whether the probe created the file (it did not exist before).
+    created: bool,
+    written: bool,
+}
+
+impl Drop for HtmlFile {
+    fn drop(&mut self) {
+        if self.created && !self.written {
+            let _ = std::fs::remove_file(&self.path);
         }
-        Err(e) => {
-            eprintln!("cannot write {}: {e}", path.display());
-            Err(ExitCode::from(3))
+    }
+}
+
+impl HtmlFile {
+    /// Checks that `path` (if given) can be written, or says why not (exit code 3).
+    pub(crate) fn create(command: &str, path: Option<&Path>) -> Result<Option<Self>, ExitCode> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let existed = path.symlink_metadata().is_ok();
+        // No truncation: an existing file keeps its contents until the end.
+        match OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+        {
+            Ok(_) => Ok(Some(HtmlFile {
+                path: path.to_path_buf(),
+                created: !existed,
+                written: false,
+            })),
+            Err(e) => {
+                err!("{command}: cannot create {}: {e}", path.display());
+                Err(exit::code(exit::USAGE))
+            }
+        }
+    }
+
+    /// Writes the HTML view of a checked history (exit code 3 when that fails).
+    pub(crate) fn write(
+        mut self,
+        ops: &[KvOperation],
+        checked: &Checked,
+        title: String,
+    ) -> Result<(), ExitCode> {
+        let page = html::render(
+            &KvModel,
+            ops,
+            &checked.result,
+            &HtmlOptions {
+                title,
+                annotations: Vec::new(),
+            },
+        );
+        // Whatever happens now, the file is the user's: never remove it.
+        self.written = true;
+        match std::fs::write(&self.path, page) {
+            Ok(()) => {
+                out!("  history view   {}", self.path.display());
+                Ok(())
+            }
+            Err(e) => {
+                err!("cannot write {}: {e}", self.path.display());
+                Err(exit::code(exit::USAGE))
+            }
         }
     }
 }
@@ -81,12 +146,12 @@ pub(crate) fn write_html(
 /// 2 Unknown.
 pub(crate) fn exit_code(verdict: Verdict, replay: &str) -> ExitCode {
     match verdict {
-        Verdict::Ok => ExitCode::SUCCESS,
+        Verdict::Ok => exit::code(exit::OK),
         Verdict::Illegal => {
-            eprintln!("the history is NOT linearizable; replay: {replay}");
-            ExitCode::from(1)
+            err!("the history is NOT linearizable; replay: {replay}");
+            exit::code(exit::FAILED)
         }
-        Verdict::Unknown => ExitCode::from(2),
+        Verdict::Unknown => exit::code(exit::INCONCLUSIVE),
     }
 }
 

@@ -1,22 +1,48 @@
 //! `raftlab`: the command line of the workspace.
+//!
+//! One module per command (`sim_cmd`, `check_cmd`, ...); each subcommand group below
+//! is an enum whose `run` dispatches to them, so a new command is a variant and an
+//! arm. Every command ends with one of the codes of [`exit`]; output goes through
+//! [`out!`] and [`err!`], which ignore a reader that went away (`| head`).
+
+/// `println!` that ignores a closed standard output (`| head`): the command goes on
+/// and its exit code still tells the result.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed standard error.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 mod check_cmd;
 mod check_kv_cmd;
 mod check_shard_cmd;
 mod cluster_cmd;
 mod dslogs_cmd;
+mod exit;
 mod history_report;
+mod interrupt;
+mod quiet_panic;
 mod serve_cmd;
 mod sim_cmd;
 mod sim_kv_cmd;
 mod sim_shardkv_cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
     name = "raftlab",
+    version,
     about = "MIT 6.5840 systems as pure cores: simulate, model-check, check histories"
 )]
 struct Cli {
@@ -91,39 +117,78 @@ enum ExploreSystem {
     Kv(check_kv_cmd::ExploreKvArgs),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Sim {
-            system: SimSystem::Raft(args),
-        } => sim_cmd::run_raft(args),
-        Command::Sim {
-            system: SimSystem::Kv(args),
-        } => sim_kv_cmd::run_kv(args),
-        Command::Check {
-            system: CheckSystem::Raft(args),
-        } => check_cmd::run_check(args),
-        Command::Check {
-            system: CheckSystem::Shardkv(args),
-        } => check_shard_cmd::run_check(args),
-        Command::Explore {
-            system: ExploreSystem::Raft(args),
-        } => check_cmd::run_explore(args),
-        Command::Check {
-            system: CheckSystem::Kv(args),
-        } => check_kv_cmd::run_check(args),
-        Command::Explore {
-            system: ExploreSystem::Kv(args),
-        } => check_kv_cmd::run_explore(args),
-        Command::Sim {
-            system: SimSystem::Shardkv(args),
-        } => sim_shardkv_cmd::run_shardkv(args),
-        Command::Dslogs(args) => dslogs_cmd::run(args),
-        Command::Serve(args) => serve_cmd::run(args),
-        Command::Cluster(args) => cluster_cmd::run(args),
-        Command::Lincheck { args } => {
-            let code = raftlab_checker::cli::main(args);
-            ExitCode::from(u8::try_from(code).unwrap_or(3))
+impl Command {
+    fn run(self) -> ExitCode {
+        match self {
+            Command::Sim { system } => system.run(),
+            Command::Check { system } => system.run(),
+            Command::Explore { system } => system.run(),
+            Command::Dslogs(args) => dslogs_cmd::run(args),
+            Command::Serve(args) => serve_cmd::run(args),
+            Command::Cluster(args) => cluster_cmd::run(args),
+            Command::Lincheck { args } => {
+                let code = raftlab_checker::cli::main(args);
+                exit::code(u8::try_from(code).unwrap_or(exit::USAGE))
+            }
         }
+    }
+}
+
+impl SimSystem {
+    fn run(self) -> ExitCode {
+        match self {
+            SimSystem::Raft(args) => sim_cmd::run_raft(args),
+            SimSystem::Kv(args) => sim_kv_cmd::run_kv(args),
+            SimSystem::Shardkv(args) => sim_shardkv_cmd::run_shardkv(args),
+        }
+    }
+}
+
+impl CheckSystem {
+    fn run(self) -> ExitCode {
+        match self {
+            CheckSystem::Raft(args) => check_cmd::run_check(args),
+            CheckSystem::Kv(args) => check_kv_cmd::run_check(args),
+            CheckSystem::Shardkv(args) => check_shard_cmd::run_check(args),
+        }
+    }
+}
+
+impl ExploreSystem {
+    fn run(self) -> ExitCode {
+        match self {
+            ExploreSystem::Raft(args) => check_cmd::run_explore(args),
+            ExploreSystem::Kv(args) => check_kv_cmd::run_explore(args),
+        }
+    }
+}
+
+/// Every command and subcommand reads `-1` as a value (so that `--seed -1` is told
+/// it is not a number, rather than that `-1` is an unknown flag).
+fn negative_numbers(cmd: clap::Command) -> clap::Command {
+    cmd.allow_negative_numbers(true)
+        .mut_subcommands(negative_numbers)
+}
+
+/// The parsed command line; a usage error prints clap's message and is exit code
+/// [`exit::USAGE`] (`--help` and `--version` print and exit 0).
+fn parse() -> Result<Cli, ExitCode> {
+    negative_numbers(Cli::command())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+        .map_err(|e| {
+            let _ = e.print();
+            exit::code(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            })
+        })
+}
+
+fn main() -> ExitCode {
+    match parse() {
+        Ok(cli) => cli.command.run(),
+        Err(code) => code,
     }
 }

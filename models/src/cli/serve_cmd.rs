@@ -112,7 +112,7 @@ pub fn config(args: &ServeArgs) -> ServeConfig {
 }
 
 /// Runs `raftlab serve`: exit 0 after a clean stop (SIGINT, SIGTERM), 1 when the server
-/// cannot start or must stop (the message says why), 2 for bad arguments.
+/// cannot start or must stop (the message says why), 3 for bad arguments.
 pub fn run(args: ServeArgs) -> ExitCode {
     let epoch = std::env::var("RAFTLAB_LOG_EPOCH_MS")
         .ok()
@@ -123,11 +123,11 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ runtime::ServeError::Config(_)) => {
             eprintln!("raftlab serve: {e}");
-            ExitCode::from(2)
+            super::exit::code(super::exit::USAGE)
         }
         Err(e) => {
             eprintln!("raftlab serve: S{}: {e}", args.id);
-            ExitCode::FAILURE
+            super::exit::code(super::exit::FAILED)
         }
     }
 }

@@ -4,9 +4,9 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -15,6 +15,8 @@ use raftlab::harness::raft::{ChaosOptions, ChaosReport, ChaosRun};
 use raftlab::raft::Bug;
 use raftlab::sim::TraceRecord;
 use raftlab::sim::trace::write_jsonl;
+
+use crate::{exit, interrupt, quiet_panic};
 
 fn parse_bug(name: &str) -> Result<Bug, String> {
     Bug::from_name(name).ok_or_else(|| {
@@ -28,14 +30,15 @@ fn parse_bug(name: &str) -> Result<Bug, String> {
 /// Options of `raftlab sim raft`.
 #[derive(Args, Debug, Clone)]
 pub struct SimRaftArgs {
-    /// Number of Raft peers.
+    /// Number of Raft peers, 1 to 64.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub servers: u64,
-    /// Number of concurrent clients.
-    #[arg(long, default_value_t = 3)]
+    /// Number of concurrent clients, 0 to 100.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=100))]
     pub clients: u64,
-    /// Virtual seconds of chaos.
-    #[arg(long, default_value_t = 60)]
+    /// Virtual seconds of chaos, 0 to 3600 (then the cluster is healed and must
+    /// commit).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=MAX_SECONDS))]
     pub seconds: u64,
     /// Seed of every random choice (default: drawn from the clock, and printed).
     #[arg(long)]
@@ -88,6 +91,10 @@ impl SimRaftArgs {
         cmd
     }
 }
+
+/// The longest run of every `raftlab sim` command, in virtual seconds (an hour; a
+/// key/value run keeps its whole history in memory, about 0.8 kB per operation).
+pub(crate) const MAX_SECONDS: u64 = 3600;
 
 /// A seed from the clock, for runs that were not given one (the run prints it).
 pub(crate) fn clock_seed() -> u64 {
@@ -161,21 +168,20 @@ impl TraceFile {
     }
 }
 
-/// Runs `raftlab sim raft`.
+/// Runs `raftlab sim raft`. Exit code (see [`exit`]): 0 when every check held, 1 on a
+/// safety violation (or no progress after healing), 3 when the trace cannot be
+/// written, 130 on Ctrl-C.
 pub fn run_raft(args: SimRaftArgs) -> ExitCode {
     let seed = args.seed.unwrap_or_else(clock_seed);
-    let mut trace = match args.trace.clone().map(TraceFile::create).transpose() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "raftlab sim raft: cannot create {}: {e}",
-                args.trace
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new(""))
-                    .display()
-            );
-            return ExitCode::from(2);
-        }
+    let mut trace = match &args.trace {
+        None => None,
+        Some(path) => match TraceFile::create(path.clone()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                err!("raftlab sim raft: cannot create {}: {e}", path.display());
+                return exit::code(exit::USAGE);
+            }
+        },
     };
     let options = ChaosOptions {
         seed,
@@ -189,18 +195,25 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
         bug: args.bug,
         trace: trace.is_some(),
     };
-    println!(
-        "raftlab sim raft: {} peers, {} clients, {} virtual seconds, seed {seed}",
-        args.servers, args.clients, args.seconds
+    // Ctrl-C from here on stops the run at its next slice.
+    let stop = interrupt::watch();
+    out!(
+        "raftlab sim raft: {}, {}, {} virtual seconds, seed {seed}",
+        count(args.servers, "peer"),
+        count(args.clients, "client"),
+        args.seconds
     );
     let started = Instant::now();
     let bar = progress_bar(args.seconds, args.quiet);
     // The run lives outside the unwinding closure, so that after a violation it still
     // gives the trace up to it.
     let mut run: Option<ChaosRun> = None;
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+    let outcome = quiet_panic::catch(|| {
         let run = run.insert(ChaosRun::start(options));
         while !run.done() {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
             run.advance(Duration::from_secs(1));
             if let Some(t) = trace.as_mut() {
                 t.write(&run.take_trace());
@@ -212,9 +225,9 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
                 p.commits, p.elections, p.rpcs
             ));
         }
-        bar.finish_and_clear();
-        run.finish()
-    }));
+        Some(run.finish())
+    });
+    interrupt::release();
     bar.finish_and_clear();
     let traced = trace.map(|mut t| {
         if let Some(run) = &run {
@@ -224,82 +237,95 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
     });
     let trace_ok = match &traced {
         Some(Ok(note)) => {
-            println!("{note}");
+            out!("{note}");
             true
         }
         Some(Err(e)) => {
-            eprintln!("raftlab sim raft: {e}");
+            err!("raftlab sim raft: {e}");
             false
         }
         None => true,
     };
     match outcome {
-        Ok(report) => {
+        Ok(Some(report)) => {
             print_report(&report, seed, started.elapsed());
-            if trace_ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            }
+            exit::code(if trace_ok { exit::OK } else { exit::USAGE })
         }
-        Err(e) => {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_else(|| "unknown failure".into());
-            eprintln!("SAFETY VIOLATION (or no progress after healing): {msg}");
-            eprintln!("  seed:   {seed}");
-            eprintln!("  replay: {}", args.replay_command(seed));
-            eprintln!(
+        Ok(None) => {
+            let at = run
+                .as_ref()
+                .map_or(0.0, |r| r.progress().virtual_time.as_secs_f64());
+            err!("interrupted at {at:.1} virtual s, before the end of the run");
+            err!("  seed:   {seed}");
+            err!("  replay: {}", args.replay_command(seed));
+            exit::code(exit::INTERRUPTED)
+        }
+        Err(msg) => {
+            err!("SAFETY VIOLATION (or no progress after healing): {msg}");
+            err!("  seed:   {seed}");
+            err!("  replay: {}", args.replay_command(seed));
+            err!(
                 "  logs:   VERBOSE=1 {} | cargo run --release -- dslogs -c {}",
                 args.replay_command(seed),
                 args.servers
             );
             match &args.trace {
-                Some(path) if trace_ok => eprintln!(
+                Some(path) if trace_ok => err!(
                     "  trace:  cargo run --release -- dslogs -c {} {}",
                     args.servers,
                     path.display()
                 ),
-                _ => eprintln!(
+                _ => err!(
                     "  trace:  {} --quiet --trace trace-{seed}.jsonl && cargo run --release -- dslogs -c {} trace-{seed}.jsonl",
                     args.replay_command(seed),
                     args.servers
                 ),
             }
-            ExitCode::from(1)
+            exit::code(exit::FAILED)
         }
+    }
+}
+
+/// `n` and `noun`, plural unless `n` is 1: "1 peer", "5 peers".
+pub(crate) fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
 fn print_report(r: &ChaosReport, seed: u64, real: Duration) {
     let p = &r.progress;
     let secs = p.virtual_time.as_secs_f64();
-    println!(
+    out!(
         "all safety checks held; the healed cluster committed index {}",
         r.final_index
     );
-    println!("  virtual time   {secs:.1} s");
-    println!(
+    out!("  virtual time   {secs:.1} s");
+    out!(
         "  real time      {:.2} s ({:.0}x faster than real time)",
         real.as_secs_f64(),
         secs / real.as_secs_f64().max(1e-9)
     );
-    println!("  elections      {}", p.elections);
-    println!(
+    out!("  elections      {}", p.elections);
+    out!(
         "  commits        {} (highest committed index); {} client values seen committed",
-        p.commits, r.client_commits
+        p.commits,
+        r.client_commits
     );
-    println!(
+    out!(
         "  RPCs           {} ({:.0}/virtual s)",
         p.rpcs,
         p.rpcs as f64 / secs.max(1e-9)
     );
-    println!("  bytes          {}", p.bytes);
-    println!(
+    out!("  bytes          {}", p.bytes);
+    out!(
         "  chaos          {} disconnects, {} crashes, {} restarts, {} unreliable periods",
-        r.chaos.disconnects, r.chaos.crashes, r.chaos.restarts, r.chaos.unreliable_periods
+        r.chaos.disconnects,
+        r.chaos.crashes,
+        r.chaos.restarts,
+        r.chaos.unreliable_periods
     );
-    println!("  seed           {seed}");
+    out!("  seed           {seed}");
 }

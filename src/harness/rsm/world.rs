@@ -333,10 +333,11 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
         self.cleanup();
     }
 
-    /// Like [`RsmConfig::run`], but for a body that returns a value.
+    /// Runs `main` to its end and shuts every server down, without the lab's time
+    /// limit: for runs whose length the caller chose (`raftlab sim kv`).
     pub fn run_to_end<T: 'static>(&self, main: impl Future<Output = T> + 'static) -> T {
         let out = self.sim.run(main);
-        self.cleanup();
+        self.shutdown_all();
         out
     }
 
@@ -346,12 +347,16 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
     }
 
     fn cleanup(&self) {
+        self.shutdown_all();
+        self.check_timeout();
+    }
+
+    fn shutdown_all(&self) {
         self.sim.with(|k, w| {
             for i in 0..w.n {
                 w.shutdown_server(k, i);
             }
         });
-        self.check_timeout();
     }
 
     /// Makes the network reliable or not.
