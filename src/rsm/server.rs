@@ -30,6 +30,23 @@ pub enum ServiceBug {
     LocalReads,
 }
 
+impl ServiceBug {
+    /// Every service bug, in a stable order.
+    pub const ALL: [ServiceBug; 1] = [ServiceBug::LocalReads];
+
+    /// The kebab-case name used on the command line and in `RAFTLAB_BUG`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceBug::LocalReads => "local-reads",
+        }
+    }
+
+    /// Looks a service bug up by its name.
+    pub fn from_name(name: &str) -> Option<ServiceBug> {
+        ServiceBug::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
 /// The server's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ServerConfig {
@@ -111,6 +128,11 @@ impl<S: StateMachine> Server<S> {
     /// The Raft node.
     pub fn raft(&self) -> &Raft<Request<S::Op>> {
         &self.raft
+    }
+
+    /// The deliberate service bug this server carries, if any.
+    pub fn bug(&self) -> Option<ServiceBug> {
+        self.bug
     }
 
     /// The state machine.
