@@ -211,7 +211,10 @@ mod tests {
         let e = parse("local-reads", "raft", Carries::Raft).unwrap_err();
         assert!(e.contains("bug of the replicated service"), "{e}");
         let e = parse("vote-twice", "shardkv", Carries::Nothing).unwrap_err();
-        assert!(e.contains("the shardkv suite carry no deliberate bug"), "{e}");
+        assert!(
+            e.contains("the shardkv suite carry no deliberate bug"),
+            "{e}"
+        );
         assert_eq!(ServiceBug::from_name("vote-twice"), None);
     }
 

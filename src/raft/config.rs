@@ -219,7 +219,14 @@ mod tests {
 
     #[test]
     fn unknown_bug_names_are_refused() {
-        for name in ["", "nonsense", "VOTE-TWICE", "vote_twice", " vote-twice", "vote"] {
+        for name in [
+            "",
+            "nonsense",
+            "VOTE-TWICE",
+            "vote_twice",
+            " vote-twice",
+            "vote",
+        ] {
             assert_eq!(Bug::from_name(name), None, "{name:?}");
         }
     }

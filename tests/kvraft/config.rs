@@ -4,10 +4,10 @@
 use raftlab::harness::kv::ck::KvClerk;
 use std::future::Future;
 
+use raftlab::harness::bugs::{self, Carries, Requested};
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};
 pub use raftlab::harness::kv::{KvraftClerk, KvraftConfig, KvraftOptions};
 use raftlab::kv::Op;
-use raftlab::harness::bugs::{self, Carries, Requested};
 use raftlab::sim::seed::run_seeded;
 
 /// The options of every test: the defaults, plus the deliberate bug

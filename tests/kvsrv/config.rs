@@ -7,9 +7,9 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use raftlab::harness::bugs::{self, Carries};
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};
 pub use raftlab::harness::kv::kvsrv::{KvsrvClerk, KvsrvConfig};
-use raftlab::harness::bugs::{self, Carries};
 use raftlab::kv::Op;
 use raftlab::sim::seed::run_seeded;
 

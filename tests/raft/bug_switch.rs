@@ -34,7 +34,10 @@ fn bug_switch_refuses_a_name_that_is_no_bug() {
             text.contains(&format!("RAFTLAB_BUG=\"{name}\"")),
             "RAFTLAB_BUG={name}: the failure does not name it:\n{text}"
         );
-        assert!(text.contains("vote-twice"), "the known names are listed:\n{text}");
+        assert!(
+            text.contains("vote-twice"),
+            "the known names are listed:\n{text}"
+        );
         assert!(
             !text.contains("Test (3A): initial election"),
             "RAFTLAB_BUG={name}: the test ran anyway:\n{text}"

@@ -4,8 +4,8 @@
 
 use std::future::Future;
 
-pub use raftlab::harness::raft::{Cmd, Config, ELECTION_TIMEOUT, Options};
 use raftlab::harness::bugs::{self, Carries, Requested};
+pub use raftlab::harness::raft::{Cmd, Config, ELECTION_TIMEOUT, Options};
 use raftlab::sim::seed::run_seeded;
 
 /// The deliberate bug `RAFTLAB_BUG=<name>` asks for (to see which bugs the suite

@@ -123,7 +123,11 @@ fn a_candidate_with_votes_from_a_majority_becomes_leader() {
         for &p in granted {
             node.handle_reply(p, vote(1, true));
         }
-        assert_eq!(role_of(&node), want, "{peers} peers, granted by {granted:?}");
+        assert_eq!(
+            role_of(&node),
+            want,
+            "{peers} peers, granted by {granted:?}"
+        );
         assert_eq!(node.term(), 1);
     }
 }
@@ -182,7 +186,10 @@ fn a_single_server_elects_itself_and_commits_alone() {
     assert_eq!(r, Ok((1, 1)));
     assert_eq!(
         out,
-        vec![persist(1, Some(0), suffix(1, entries(1, &[1]))), apply(1, 1)]
+        vec![
+            persist(1, Some(0), suffix(1, entries(1, &[1]))),
+            apply(1, 1)
+        ]
     );
 }
 
@@ -296,7 +303,11 @@ fn request_vote_receiver_grants_only_to_an_up_to_date_log() {
         } else {
             vec![reply(0, vote(3, false))]
         };
-        assert_eq!(msgs(&out), want, "candidate's last entry ({index}, T{term})");
+        assert_eq!(
+            msgs(&out),
+            want,
+            "candidate's last entry ({index}, T{term})"
+        );
     }
 }
 

@@ -5,8 +5,9 @@
 //! Each test puts one node in a role with a hand-made persistent state, hands it
 //! hand-made messages, and compares its outputs with the exact outputs the rule asks
 //! for: the persist record first (Figure 2: persistent state is updated on stable
-//! storage before responding to RPCs), then every message with every field. Timer
-//! outputs are compared separately where a rule is about a timer, so that a test of a
+//! storage before responding to RPCs), then every message with every field. Most tests
+//! compare every output; where a rule is about messages alone, the step's timer outputs
+//! are left out ([`msgs`]) or compared on their own ([`timers`]), so that a test of a
 //! message rule does not also pin when a timer happens to be restarted.
 //!
 //! Conventions: the node under test is S1 ([`ME`]); the command of the entry at index
@@ -352,7 +353,10 @@ fn msgs(out: &[Out]) -> Vec<Out> {
         .count();
     assert!(persists <= 1, "more than one persist record: {out:?}");
     if persists == 1 {
-        assert!(matches!(out[0], Output::Persist(_)), "persist not first: {out:?}");
+        assert!(
+            matches!(out[0], Output::Persist(_)),
+            "persist not first: {out:?}"
+        );
     }
     out.iter().filter(|o| !is_timer(o)).cloned().collect()
 }
@@ -384,10 +388,7 @@ fn all_servers_adopt_a_higher_term_from_a_request() {
             ),
             (
                 ae(3, 0, (2, 1), vec![], 0),
-                vec![
-                    persist(3, None, LogWrite::Unchanged),
-                    reply(0, ae_ok(3, 2)),
-                ],
+                vec![persist(3, None, LogWrite::Unchanged), reply(0, ae_ok(3, 2))],
                 Some(0),
             ),
             (
@@ -432,7 +433,10 @@ fn all_servers_adopt_a_higher_term_from_a_reply() {
                 "{role:?} given {r:?}"
             );
             assert_eq!(role_of(&node), As::Follower);
-            assert_eq!((node.term(), node.voted_for(), node.leader()), (3, None, None));
+            assert_eq!(
+                (node.term(), node.voted_for(), node.leader()),
+                (3, None, None)
+            );
             let want_timers = if role == As::Leader {
                 vec![Output::CancelTimer(Timer::Heartbeat), set_election_timer()]
             } else {
@@ -496,12 +500,7 @@ fn all_servers_apply_committed_entries_in_order() {
     let out = node.handle_request(0, ae(1, 0, (3, 1), vec![], 3));
     assert_eq!(
         msgs(&out),
-        vec![
-            apply(1, 1),
-            apply(2, 1),
-            apply(3, 1),
-            reply(0, ae_ok(1, 3))
-        ]
+        vec![apply(1, 1), apply(2, 1), apply(3, 1), reply(0, ae_ok(1, 3))]
     );
     assert_eq!(node.commit_index(), 3);
     // An older commit index applies nothing again.

@@ -13,7 +13,10 @@ use super::*;
 fn persistent_state_is_saved_before_every_response() {
     type Step = Box<dyn Fn(&mut Node) -> Vec<Out>>;
     let steps: Vec<(&str, Step)> = vec![
-        ("grant a vote", Box::new(|n| n.handle_request(0, rv(1, 0, (0, 0))))),
+        (
+            "grant a vote",
+            Box::new(|n| n.handle_request(0, rv(1, 0, (0, 0)))),
+        ),
         (
             "append two entries",
             Box::new(|n| n.handle_request(0, ae(1, 0, (0, 0), entries(1, &[1, 1]), 0))),
@@ -30,14 +33,26 @@ fn persistent_state_is_saved_before_every_response() {
             "a conflict truncates",
             Box::new(|n| n.handle_request(0, ae(3, 0, (1, 1), entries(2, &[3]), 1))),
         ),
-        ("install a snapshot", Box::new(|n| n.handle_request(0, is(3, 0, (4, 3))))),
-        ("stand for election", Box::new(|n| n.handle_timer(Timer::Election))),
+        (
+            "install a snapshot",
+            Box::new(|n| n.handle_request(0, is(3, 0, (4, 3)))),
+        ),
+        (
+            "stand for election",
+            Box::new(|n| n.handle_timer(Timer::Election)),
+        ),
         ("win it", Box::new(|n| n.handle_reply(0, vote(4, true)))),
         ("append a command", Box::new(|n| n.start(5).1)),
         ("commit it", Box::new(|n| n.handle_reply(0, ae_ok(4, 5)))),
         ("compact", Box::new(|n| n.snapshot_at(5, SNAPSHOT.to_vec()))),
-        ("a newer term", Box::new(|n| n.handle_reply(2, vote(5, false)))),
-        ("vote in it", Box::new(|n| n.handle_request(2, rv(5, 2, (9, 9))))),
+        (
+            "a newer term",
+            Box::new(|n| n.handle_reply(2, vote(5, false))),
+        ),
+        (
+            "vote in it",
+            Box::new(|n| n.handle_request(2, rv(5, 2, (9, 9)))),
+        ),
     ];
     let mut node = restored(3, 0, None, log(&[]));
     let mut storage = Storage::new();

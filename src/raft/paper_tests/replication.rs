@@ -42,7 +42,10 @@ fn a_leader_appends_a_command_and_replicates_it_at_once() {
     );
     assert_eq!(terms(&node), vec![1, 1, 2]);
     // Pipelined: the next request to each peer starts after what is in flight.
-    assert_eq!(leader_state(&node), (vec![4, 3, 4], vec![2, 3, 2], vec![0, 2]));
+    assert_eq!(
+        leader_state(&node),
+        (vec![4, 3, 4], vec![2, 3, 2], vec![0, 2])
+    );
 }
 
 /// Only the leader appends (section 5.1: clients talk to the leader): `start` on a
@@ -96,11 +99,18 @@ fn a_leader_sends_the_entries_from_next_index() {
     assert!(node.is_leader());
     // S0 has only the first entry: it gets entries 2 and 3, then 4.
     let out = node.handle_reply(0, ae_mismatch(3, None, 2));
-    assert_eq!(out, vec![send(0, ae(3, ME, (1, 1), entries(2, &[1, 2]), 0))]);
+    assert_eq!(
+        out,
+        vec![send(0, ae(3, ME, (1, 1), entries(2, &[1, 2]), 0))]
+    );
     let out = node.handle_reply(0, ae_ok(3, 3));
     assert_eq!(out, vec![send(0, ae(3, ME, (3, 2), entries(4, &[2]), 0))]);
     let out = node.handle_reply(0, ae_ok(3, 4));
-    assert_eq!(out, vec![], "S0 has everything: nothing more until the heartbeat");
+    assert_eq!(
+        out,
+        vec![],
+        "S0 has everything: nothing more until the heartbeat"
+    );
 }
 
 /// Figure 2, leaders: "If successful: update nextIndex and matchIndex for follower".
@@ -149,10 +159,7 @@ fn a_leader_backs_up_next_index_on_a_mismatch_by_the_hint() {
             ae(4, ME, (0, 0), entries(1, &[1, 1, 3, 3]), 0),
         ),
         // A hint past the leader's log (hostile) is capped at its end.
-        (
-            ae_mismatch(4, None, 9),
-            ae(4, ME, (4, 3), vec![], 0),
-        ),
+        (ae_mismatch(4, None, 9), ae(4, ME, (4, 3), vec![], 0)),
     ];
     for (hint, retry) in cases {
         let mut node = new_leader(3, 4, log(&[1, 1, 3, 3]));
@@ -201,7 +208,9 @@ fn a_diverging_follower_catches_up_in_one_round_trip_per_term() {
     l.handle_timer(Timer::Election);
     let out = l.handle_reply(1, vote(4, true));
     let mut f = restored(3, 4, None, log(&[1, 1, 2, 2, 2, 2]));
-    let Some(Output::Send { request, .. }) = out.iter().find(|o| matches!(o, Output::Send { to: ME, .. }))
+    let Some(Output::Send { request, .. }) = out
+        .iter()
+        .find(|o| matches!(o, Output::Send { to: ME, .. }))
     else {
         panic!("no AppendEntries to S1: {out:?}");
     };
@@ -210,7 +219,10 @@ fn a_diverging_follower_catches_up_in_one_round_trip_per_term() {
     assert_eq!(msgs(&answer), vec![reply(0, ae_mismatch(4, Some(2), 3))]);
     // Round 2: the leader has no term 2, so it sends everything after index 2.
     let out = l.handle_reply(ME, ae_mismatch(4, Some(2), 3));
-    assert_eq!(out, vec![send(ME, ae(4, 0, (2, 1), entries(3, &[3, 3, 3]), 0))]);
+    assert_eq!(
+        out,
+        vec![send(ME, ae(4, 0, (2, 1), entries(3, &[3, 3, 3]), 0))]
+    );
     let Output::Send { request, .. } = out[0].clone() else {
         unreachable!()
     };

@@ -82,7 +82,10 @@ fn a_leader_sends_its_snapshot_to_a_follower_behind_its_log() {
     let out = node.handle_reply(0, ae_mismatch(2, None, 1));
     assert_eq!(out, vec![send(0, is(2, ME, (2, 1)))]);
     let out = node.handle_reply(0, is_reply(2, Some(2)));
-    assert_eq!(out, vec![send(0, ae(2, ME, (2, 1), entries(3, &[1, 1]), 2))]);
+    assert_eq!(
+        out,
+        vec![send(0, ae(2, ME, (2, 1), entries(3, &[1, 1]), 2))]
+    );
     assert_eq!(leader_state(&node).1, vec![2, 4, 0]);
 }
 
@@ -93,7 +96,11 @@ fn a_leader_sends_its_snapshot_to_a_follower_behind_its_log() {
 fn a_node_compacts_only_what_it_has_applied() {
     let mut node = follower(3, 1, log(&[1, 1, 1, 1]));
     node.handle_request(0, ae(1, 0, (4, 1), vec![], 3));
-    assert_eq!(node.snapshot_at(4, SNAPSHOT.to_vec()), vec![], "not applied");
+    assert_eq!(
+        node.snapshot_at(4, SNAPSHOT.to_vec()),
+        vec![],
+        "not applied"
+    );
     assert_eq!(node.snapshot_at(0, SNAPSHOT.to_vec()), vec![], "nothing");
     assert_eq!(
         node.snapshot_at(2, SNAPSHOT.to_vec()),
