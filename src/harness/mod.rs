@@ -2,6 +2,7 @@
 //! in the library, not in tests/, because `raftlab sim` drives the same harness and its
 //! checks as the lab suite does.
 
+pub mod bugs;
 pub mod drive;
 pub mod kv;
 pub mod raft;

@@ -196,3 +196,38 @@ impl Config {
         self.peers / 2 + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bug_name_reads_back_as_that_bug() {
+        for bug in Bug::ALL {
+            assert_eq!(Bug::from_name(bug.name()), Some(bug), "{bug:?}");
+            assert_eq!(bug.to_string(), bug.name());
+        }
+        let mut names: Vec<_> = Bug::ALL.iter().map(|b| b.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Bug::ALL.len(), "two bugs share a name");
+        let mut bugs = Bug::ALL.to_vec();
+        bugs.sort_unstable();
+        bugs.dedup();
+        assert_eq!(bugs.len(), Bug::ALL.len(), "a bug is listed twice");
+    }
+
+    #[test]
+    fn unknown_bug_names_are_refused() {
+        for name in [
+            "",
+            "nonsense",
+            "VOTE-TWICE",
+            "vote_twice",
+            " vote-twice",
+            "vote",
+        ] {
+            assert_eq!(Bug::from_name(name), None, "{name:?}");
+        }
+    }
+}

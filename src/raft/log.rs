@@ -156,16 +156,25 @@ impl<C: Clone + Serialize> Log<C> {
     }
 
     /// The first retained index of the run of entries with the same term as `index`,
-    /// walking back from `index` (never below `snapshot_index + 1`).
+    /// walking back from `index`: never below `snapshot_index + 1`, even when the
+    /// snapshot's term is the run's term (the follower's fast-backup hint,
+    /// `AppendOutcome::Mismatch::first_index`). The snapshot's own index gives
+    /// `snapshot_index + 1`; an index the log does not know is returned as it is.
     pub fn first_index_of_run(&self, index: Index) -> Index {
+        let first_retained = self.snapshot_index + 1;
+        if index == self.snapshot_index {
+            return first_retained;
+        }
         let Some(term) = self.term_at(index) else {
             return index;
         };
+        // The walk stops at the first retained entry by itself (no clamp after it), so
+        // each bound of the loop is pinned by `runs_stop_at_the_first_retained_entry`.
         let mut first = index;
-        while first > self.snapshot_index + 1 && self.term_at(first - 1) == Some(term) {
+        while first > first_retained && self.term_at(first - 1) == Some(term) {
             first -= 1;
         }
-        first.max(self.snapshot_index + 1)
+        first
     }
 
     /// The last retained index whose entry has term `term`.
@@ -258,6 +267,30 @@ mod tests {
         log.compact_to(1, 1);
         log.truncate_from(1);
         assert_eq!(log.last_index(), 1, "compacted entries stay");
+    }
+
+    #[test]
+    fn runs_stop_at_the_first_retained_entry() {
+        // No snapshot: a run reaching index 1 stops there (index 0 has term 0).
+        let log = log_of(&[2, 2, 3]);
+        assert_eq!(log.first_index_of_run(2), 1);
+        assert_eq!(log.first_index_of_run(3), 3);
+        assert_eq!(log.first_index_of_run(0), 1);
+        assert_eq!(log.first_index_of_run(4), 4, "unknown index: as it is");
+        // A snapshot through 2 of term 2, then entries 3..=5 of terms 2, 2, 4: the run
+        // of term 2 continues into the snapshot, but the hint is the first retained
+        // index, 3, not the snapshot's 2.
+        let mut log = log_of(&[1, 2, 2, 2, 4]);
+        log.compact_to(2, 2);
+        assert_eq!(log.first_index_of_run(4), 3);
+        assert_eq!(log.first_index_of_run(3), 3);
+        assert_eq!(log.first_index_of_run(5), 5);
+        assert_eq!(log.first_index_of_run(2), 3, "the snapshot's own index");
+        assert_eq!(log.first_index_of_run(1), 1, "compacted: as it is");
+        // A snapshot of another term: the run stops at the first retained entry too.
+        let mut log = log_of(&[1, 1, 3, 3]);
+        log.compact_to(2, 1);
+        assert_eq!(log.first_index_of_run(4), 3);
     }
 
     #[test]

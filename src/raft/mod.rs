@@ -39,6 +39,8 @@ mod persist;
 mod storage;
 
 #[cfg(test)]
+mod paper_tests;
+#[cfg(test)]
 mod tests;
 
 pub use config::{Bug, Config, TimeRange, Timing};

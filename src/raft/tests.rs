@@ -334,3 +334,22 @@ fn only_current_term_entries_commit_by_counting() {
     assert_eq!(c.nodes[1].commit_index(), 2);
     assert_eq!(c.commands(1), vec![1, 2]);
 }
+
+#[test]
+fn node_set_holds_what_was_inserted() {
+    let mut set = NodeSet::default();
+    assert!(set.is_empty());
+    for id in [0, 3, 63] {
+        set.insert(id);
+    }
+    set.insert(64); // outside: ignored
+    assert_eq!(set.len(), 3);
+    assert_eq!(set.iter().collect::<Vec<_>>(), vec![0, 3, 63]);
+    for id in 0..70 {
+        assert_eq!(set.contains(id), [0, 3, 63].contains(&id), "{id}");
+    }
+    set.remove(3);
+    set.remove(64);
+    assert!(!set.contains(3) && set.contains(0) && set.contains(63));
+    assert_eq!(set.len(), 2);
+}

@@ -151,6 +151,11 @@ impl<S: StateMachine> Server<S> {
         &self.raft
     }
 
+    /// The deliberate service bug this server carries, if any.
+    pub fn bug(&self) -> Option<ServiceBug> {
+        self.bug
+    }
+
     /// The state machine.
     pub fn state(&self) -> &S {
         &self.state

@@ -4,30 +4,20 @@
 use raftlab::harness::kv::ck::KvClerk;
 use std::future::Future;
 
+use raftlab::harness::bugs::{self, Carries, Requested};
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};
 pub use raftlab::harness::kv::{KvraftClerk, KvraftConfig, KvraftOptions};
 use raftlab::kv::Op;
-use raftlab::raft::Bug;
-use raftlab::rsm::server::ServiceBug;
 use raftlab::sim::seed::run_seeded;
 
-/// The options of every test: the defaults, plus a deliberate bug when
-/// `RAFTLAB_BUG=<name>` asks for one (a Raft bug's name, or a service bug's:
-/// `local-reads`, `read-before-own-write`).
-fn options() -> KvraftOptions {
-    let mut o = KvraftOptions::default();
-    if let Ok(name) = std::env::var("RAFTLAB_BUG")
-        && !name.is_empty()
-    {
-        if let Some(b) = ServiceBug::from_name(&name) {
-            o.service_bug = Some(b);
-        } else if let Some(b) = Bug::from_name(&name) {
-            o.raft_bug = Some(b);
-        } else {
-            panic!("RAFTLAB_BUG={name:?} names no bug");
-        }
+/// The options of every test: the defaults, plus the deliberate bug
+/// `RAFTLAB_BUG=<name>` asks for (a Raft bug's name, or a service bug's, such as
+/// `local-reads` or `read-before-own-write`); a name that is neither fails the test.
+fn options(bug: Option<Requested>) -> KvraftOptions {
+    KvraftOptions {
+        raft_bug: bugs::raft_bug(bug),
+        service_bug: bugs::service_bug(bug),
     }
-    o
 }
 
 /// Runs one lab test (make_config(n, unreliable, maxraftstate), body, cleanup) once
@@ -38,7 +28,10 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     run_seeded("kvraft", name, n, |seed| {
-        let cfg = KvraftConfig::new(seed, n, unreliable, maxraftstate, options());
+        let bug = bugs::requested("kvraft", Carries::RaftAndService);
+        let cfg = KvraftConfig::new(seed, n, unreliable, maxraftstate, options(bug));
+        let (raft, service) = cfg.bugs();
+        bugs::assert_applied(bug, &raft, &service);
         cfg.run(&body);
     });
 }

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use raftlab::harness::bugs::{self, Carries};
 pub use raftlab::harness::kv::history::{History, check_clnt_appends, check_concurrent_appends};
 pub use raftlab::harness::kv::kvsrv::{KvsrvClerk, KvsrvConfig};
 use raftlab::kv::Op;
@@ -67,6 +68,8 @@ where
 {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     run_seeded("kvsrv", name, 1, |seed| {
+        // The Lab 2 server has no Raft and no deliberate bug: refuse to run "with" one.
+        bugs::requested("kvsrv", Carries::Nothing);
         let cfg = KvsrvConfig::new(seed, unreliable);
         cfg.run(&body);
     });

@@ -4,26 +4,22 @@
 
 use std::future::Future;
 
+use raftlab::harness::bugs::{self, Carries, Requested};
 pub use raftlab::harness::raft::{Cmd, Config, ELECTION_TIMEOUT, Options};
-use raftlab::raft::Bug;
 use raftlab::sim::seed::run_seeded;
 
-/// The options of every test: the defaults, plus a deliberate bug when
-/// `RAFTLAB_BUG=<name>` asks for one (to see which bugs the suite catches).
-fn options() -> Options {
-    let mut o = Options::default();
-    if let Ok(name) = std::env::var("RAFTLAB_BUG")
-        && !name.is_empty()
-    {
-        match Bug::from_name(&name) {
-            Some(b) => o.bug = Some(b),
-            None => panic!(
-                "RAFTLAB_BUG={name:?} names no bug; known: {}",
-                Bug::ALL.map(|b| b.name()).join(", ")
-            ),
-        }
+/// The deliberate bug `RAFTLAB_BUG=<name>` asks for (to see which bugs the suite
+/// catches); a name that is no Raft bug fails the test.
+fn requested_bug() -> Option<Requested> {
+    bugs::requested("raft", Carries::Raft)
+}
+
+/// The options of every test: the defaults, plus the requested bug.
+fn options(bug: Option<Requested>) -> Options {
+    Options {
+        bug: bugs::raft_bug(bug),
+        ..Options::default()
     }
-    o
 }
 
 /// Runs one lab test: `make_config(servers, unreliable, snapshot)`, the body, cleanup;
@@ -34,7 +30,9 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     run_seeded("raft", name, servers, |seed| {
-        let cfg = Config::new(seed, servers, unreliable, snapshot, options());
+        let bug = requested_bug();
+        let cfg = Config::new(seed, servers, unreliable, snapshot, options(bug));
+        bugs::assert_applied(bug, &cfg.bugs(), &[]);
         cfg.run(&body);
     });
 }

@@ -4,6 +4,7 @@
 //! `cargo test --release --test raft 3b` runs part 3B. Every test runs in virtual time
 //! from a seed (see README: replaying a seed).
 
+mod bug_switch;
 mod config;
 
 use config::{Cmd, Config, ELECTION_TIMEOUT, raft_test};

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use raftlab::harness::bugs::{self, Carries};
 use raftlab::harness::kv::KvraftOptions;
 use raftlab::harness::shard::{CtrlerCk, CtrlerConfig};
 use raftlab::harness::subtests::Subtests;
@@ -23,7 +24,16 @@ where
     Fut: std::future::Future<Output = ()> + 'static,
 {
     run_seeded("shardctrler", name, NSERVERS, |seed| {
-        let cfg = CtrlerConfig::new(seed, NSERVERS, false, -1, KvraftOptions::default());
+        // `RAFTLAB_BUG=<name>`: a Raft bug, or a service bug (`local-reads` answers a
+        // Query from the leader's own state).
+        let bug = bugs::requested("shardctrler", Carries::RaftAndService);
+        let options = KvraftOptions {
+            raft_bug: bugs::raft_bug(bug),
+            service_bug: bugs::service_bug(bug),
+        };
+        let cfg = CtrlerConfig::new(seed, NSERVERS, false, -1, options);
+        let (raft, service) = cfg.bugs();
+        bugs::assert_applied(bug, &raft, &service);
         cfg.run(&body);
     });
 }

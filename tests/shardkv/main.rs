@@ -7,6 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use raftlab::harness::bugs::{self, Carries};
 use raftlab::harness::kv::ck::KvClerk;
 use raftlab::harness::kv::history::History;
 use raftlab::harness::shard::{ShardCk, ShardKvConfig};
@@ -19,6 +20,9 @@ where
     Fut: std::future::Future<Output = ()> + 'static,
 {
     run_seeded("shardkv", name, 9, |seed| {
+        // The harness starts its group servers and controllers without deliberate
+        // bugs: refuse to run "with" one.
+        bugs::requested("shardkv", Carries::Nothing);
         let cfg = ShardKvConfig::new(seed, 3, unreliable, maxraftstate);
         cfg.run(&body);
     });

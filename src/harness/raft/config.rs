@@ -251,6 +251,12 @@ impl Config {
         self.with(|k, w| w.start(k, i, cmd))
     }
 
+    /// The deliberate bug in each running peer's configuration, read from the peers
+    /// themselves (see [`crate::harness::bugs::confirm`]).
+    pub fn bugs(&self) -> Vec<Option<Bug>> {
+        self.with(|_, w| w.rafts.iter().flatten().map(|r| r.config().bug).collect())
+    }
+
     /// `rafts[i].GetState()`, or `None` if peer `i` is crashed.
     pub fn get_state(&self, i: NodeId) -> Option<(Term, bool)> {
         self.with(|_, w| w.rafts[i].as_ref().map(|r| r.state()))

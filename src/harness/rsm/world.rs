@@ -359,6 +359,19 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
         });
     }
 
+    /// The deliberate bugs of each running server, read from the servers themselves:
+    /// its Raft configuration's, and its service's (see
+    /// [`crate::harness::bugs::confirm`]).
+    pub fn bugs(&self) -> (Vec<Option<Bug>>, Vec<Option<ServiceBug>>) {
+        self.sim.with(|_, w| {
+            w.servers
+                .iter()
+                .flatten()
+                .map(|s| (s.raft().config().bug, s.bug()))
+                .unzip()
+        })
+    }
+
     /// Makes the network reliable or not.
     pub fn set_unreliable(&self, unreliable: bool) {
         self.sim.with(|_, w| w.net.set_reliable(!unreliable));
