@@ -263,7 +263,12 @@ INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n";
     let f = file("regbad.log", "INFO  jepsen.util - 2\t:invoke\t:cas\t[1 4\n");
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 3);
-    assert!(r.err.contains("line 1: bad value"), "{}", r.err);
+    assert!(
+        r.err
+            .contains("line 1, column 36: cannot read the value: '[' is never closed"),
+        "{}",
+        r.err
+    );
 }
 
 #[test]

@@ -287,8 +287,19 @@ fn is_terminator(b: u8) -> bool {
     b.is_ascii_whitespace()
         || matches!(
             b,
-            b',' | b'"' | b';' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'\\' | b'^' | b'@'
-                | b'`' | b'~'
+            b',' | b'"'
+                | b';'
+                | b'('
+                | b')'
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'\\'
+                | b'^'
+                | b'@'
+                | b'`'
+                | b'~'
         )
 }
 
@@ -681,9 +692,7 @@ impl<'a> Reader<'a> {
                     "-Inf" => "##-Inf",
                     "NaN" => "##NaN",
                     _ => {
-                        return Err(
-                            self.error_at(start, format!("unknown symbolic value ##{tok}"))
-                        );
+                        return Err(self.error_at(start, format!("unknown symbolic value ##{tok}")));
                     }
                 };
                 Ok(Edn::Float(f.to_string()))
@@ -786,7 +795,10 @@ impl<'a> Reader<'a> {
         }
         let code = if let Some(hex) = name.strip_prefix('u').filter(|h| h.len() == 4) {
             u32::from_str_radix(hex, 16).ok()
-        } else if let Some(oct) = name.strip_prefix('o').filter(|o| (1..=3).contains(&o.len())) {
+        } else if let Some(oct) = name
+            .strip_prefix('o')
+            .filter(|o| (1..=3).contains(&o.len()))
+        {
             u32::from_str_radix(oct, 8).ok().filter(|&c| c <= 0o377)
         } else {
             None
@@ -829,7 +841,9 @@ impl<'a> Reader<'a> {
                             let hex = self.text.get(self.pos..self.pos + 4).unwrap_or("");
                             let c = u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
                             let Some(c) = c.filter(|_| hex.len() == 4) else {
-                                return Err(self.error_at(esc_at, "bad \\u escape: expected 4 hex digits"));
+                                return Err(
+                                    self.error_at(esc_at, "bad \\u escape: expected 4 hex digits")
+                                );
                             };
                             self.pos += 4;
                             c
@@ -1153,7 +1167,10 @@ mod tests {
         assert_eq!(read("; lead\n[1 ; one\n 2] ; trail"), read("[1 2]"));
         assert_eq!(read("#!shebang\n3"), Edn::Int(3));
         assert_eq!(read("#:a{:b 1 :c/d 2}"), read("{:a/b 1 :c/d 2}"));
-        assert_eq!(read(r#"#'clojure.core/map"#).canonical(), "#'clojure.core/map");
+        assert_eq!(
+            read(r#"#'clojure.core/map"#).canonical(),
+            "#'clojure.core/map"
+        );
         assert_eq!(read("[1\u{a0}2]"), read("[1 2]"));
     }
 
@@ -1174,7 +1191,11 @@ mod tests {
         assert_eq!((e.line, e.column), (2, 8), "{e}");
         let e = fails("{:a 1\n :b 2\n :a 3}");
         assert_eq!((e.line, e.column), (3, 2), "{e}");
-        assert!(e.reason.contains("duplicate key :a (first at line 1, column 2)"), "{e}");
+        assert!(
+            e.reason
+                .contains("duplicate key :a (first at line 1, column 2)"),
+            "{e}"
+        );
         let e = fails("#{1 1}");
         assert!(e.reason.contains("duplicate set element"), "{e}");
         let e = fails("[1 2}");
@@ -1207,9 +1228,21 @@ mod tests {
         assert_eq!(open, Pos { line: 2, column: 1 });
         let a = r.next_item(open).unwrap().unwrap();
         assert_eq!(a.pos, Pos { line: 2, column: 2 });
-        assert_eq!(a.field_pos("value"), Pos { line: 3, column: 10 });
+        assert_eq!(
+            a.field_pos("value"),
+            Pos {
+                line: 3,
+                column: 10
+            }
+        );
         let b = r.next_item(open).unwrap().unwrap();
-        assert_eq!(b.pos, Pos { line: 4, column: 15 });
+        assert_eq!(
+            b.pos,
+            Pos {
+                line: 4,
+                column: 15
+            }
+        );
         assert_eq!(b.field_pos("value").line, 5);
         assert_eq!(r.next_item(open).unwrap(), None);
         assert!(r.at_end().unwrap());

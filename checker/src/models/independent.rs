@@ -35,7 +35,12 @@ where
         self.0.init()
     }
 
-    fn step(&self, state: &M::State, input: &Keyed<M::Input>, output: &M::Output) -> Option<M::State> {
+    fn step(
+        &self,
+        state: &M::State,
+        input: &Keyed<M::Input>,
+        output: &M::Output,
+    ) -> Option<M::State> {
         self.0.step(state, &input.input, output)
     }
 
@@ -79,7 +84,11 @@ where
     }
 
     fn describe_operation(&self, input: &Keyed<M::Input>, output: &M::Output) -> String {
-        format!("[{}] {}", input.key, self.0.describe_operation(&input.input, output))
+        format!(
+            "[{}] {}",
+            input.key,
+            self.0.describe_operation(&input.input, output)
+        )
     }
 
     fn describe_state(&self, state: &M::State) -> String {
@@ -162,7 +171,10 @@ mod tests {
         };
         let h = vec![op("2"), op("1"), op("2")];
         let parts = Independent(Register).partition(&h);
-        let got: Vec<_> = parts.iter().map(|p| (p.name.as_str(), p.operations.clone())).collect();
+        let got: Vec<_> = parts
+            .iter()
+            .map(|p| (p.name.as_str(), p.operations.clone()))
+            .collect();
         assert_eq!(got, vec![("key 1", vec![1]), ("key 2", vec![0, 2])]);
         assert_eq!(
             Independent(Register).describe_operation(&h[0].input, &h[0].output),
@@ -170,6 +182,13 @@ mod tests {
         );
         let m = StartingAt(Register, Some("0".to_string()));
         assert_eq!(m.init(), Some("0".to_string()));
-        assert!(m.step(&m.init(), &RegInput::Read, &RegOutput::Read(Some("0".into()))).is_some());
+        assert!(
+            m.step(
+                &m.init(),
+                &RegInput::Read,
+                &RegOutput::Read(Some("0".into()))
+            )
+            .is_some()
+        );
     }
 }

@@ -113,7 +113,11 @@ fn components<M: Micro, O>(history: &[Operation<Vec<M>, O>]) -> Vec<Partition> {
     let mut empty = Vec::new();
     for (i, op) in history.iter().enumerate() {
         match op.input.first() {
-            Some(m) => groups.get_mut(&roots[ids[m.key()]]).expect("a group").1.push(i),
+            Some(m) => groups
+                .get_mut(&roots[ids[m.key()]])
+                .expect("a group")
+                .1
+                .push(i),
             None => empty.push(i),
         }
     }
@@ -276,7 +280,10 @@ impl Model for MultiRegister {
     }
 
     fn describe_state(&self, state: &Self::State) -> String {
-        let parts: Vec<String> = state.iter().map(|(k, v)| format!("{k}: {}", show(v))).collect();
+        let parts: Vec<String> = state
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", show(v)))
+            .collect();
         if self.initial.is_some() {
             format!("{{{}}} (others {})", parts.join(", "), show(&self.initial))
         } else {
@@ -413,8 +420,10 @@ impl Model for ListAppend {
     }
 
     fn describe_state(&self, state: &Lists) -> String {
-        let parts: Vec<String> =
-            state.iter().map(|(k, v)| format!("{k}: {}", show_list(v))).collect();
+        let parts: Vec<String> = state
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", show_list(v)))
+            .collect();
         format!("{{{}}}", parts.join(", "))
     }
 }
@@ -441,11 +450,17 @@ mod tests {
     #[test]
     fn multi_register_steps() {
         let m = MultiRegister::default();
-        let w = vec![RwMicro::Write("x".into(), v("1")), RwMicro::Read("x".into())];
+        let w = vec![
+            RwMicro::Write("x".into(), v("1")),
+            RwMicro::Read("x".into()),
+        ];
         let s = m.step(&m.init(), &w, &TxnOutput::Ok(vec![v("1")])).unwrap();
         assert_eq!(s.get("x"), Some(&v("1")));
         assert!(m.step(&m.init(), &w, &TxnOutput::Ok(vec![None])).is_none());
-        assert!(m.step(&m.init(), &w, &TxnOutput::Ok(vec![])).is_none(), "read count");
+        assert!(
+            m.step(&m.init(), &w, &TxnOutput::Ok(vec![])).is_none(),
+            "read count"
+        );
         let r = vec![RwMicro::Read("x".into()), RwMicro::Read("y".into())];
         assert!(m.step(&s, &r, &TxnOutput::Ok(vec![v("1"), None])).is_some());
         assert!(m.step(&s, &r, &TxnOutput::Ok(vec![None, None])).is_none());
@@ -461,8 +476,14 @@ mod tests {
         );
         let zero = MultiRegister { initial: v("0") };
         let read_y = vec![RwMicro::Read("y".into())];
-        assert!(zero.step(&zero.init(), &read_y, &TxnOutput::Ok(vec![v("0")])).is_some());
-        assert!(zero.step(&zero.init(), &read_y, &TxnOutput::Ok(vec![None])).is_none());
+        assert!(
+            zero.step(&zero.init(), &read_y, &TxnOutput::Ok(vec![v("0")]))
+                .is_some()
+        );
+        assert!(
+            zero.step(&zero.init(), &read_y, &TxnOutput::Ok(vec![None]))
+                .is_none()
+        );
     }
 
     #[test]
@@ -477,11 +498,17 @@ mod tests {
         let s = m
             .step(&m.init(), &t, &TxnOutput::Ok(vec![l(&["1"]), l(&[])]))
             .unwrap();
-        assert!(m.step(&m.init(), &t, &TxnOutput::Ok(vec![l(&[]), l(&[])])).is_none());
+        assert!(
+            m.step(&m.init(), &t, &TxnOutput::Ok(vec![l(&[]), l(&[])]))
+                .is_none()
+        );
         let r = vec![AppendMicro::Read("x".into())];
         assert!(m.may_extend_to(&s, &r, &TxnOutput::Ok(vec![l(&["1", "2"])])));
         assert!(!m.may_extend_to(&s, &r, &TxnOutput::Ok(vec![l(&["2"])])));
-        assert!(m.step(&s, &r, &TxnOutput::Ok(vec![l(&["1", "2"])])).is_none());
+        assert!(
+            m.step(&s, &r, &TxnOutput::Ok(vec![l(&["1", "2"])]))
+                .is_none()
+        );
         assert_eq!(m.describe_state(&s), "{x: [1]}");
     }
 
@@ -496,7 +523,10 @@ mod tests {
             op(vec![r("e")], TxnOutput::Unknown),
         ];
         let parts = MultiRegister::default().partition(&h);
-        let got: Vec<_> = parts.iter().map(|p| (p.name.as_str(), p.operations.clone())).collect();
+        let got: Vec<_> = parts
+            .iter()
+            .map(|p| (p.name.as_str(), p.operations.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![

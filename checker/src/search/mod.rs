@@ -60,6 +60,22 @@
 //! The search is resumable: [`PartitionSearch`] implements [`crate::pool::Task`] and
 //! runs for a given number of loop iterations at a time.
 //!
+//! The report of an illegal partition names its longest linearizable prefix: the
+//! most operations any configuration the plain search reaches has linearized. The
+//! doomed pruning ends configurations before the plain search would, so the
+//! longest prefix it saw may be shorter (for write(1); read -> 1; read -> 7 run in
+//! sequence it sees that the read of 7 can never be linearized before linearizing
+//! anything: 0 of 3, where the plain search reaches 2 of 3). So in verbose mode,
+//! when a partition is found illegal and the doomed pruning ended some
+//! configuration, the partition is searched again for the report
+//! ([`PartitionSearch::explain`]): the same search, where a doomed configuration is
+//! dropped only when no extension of it can be longer than the longest prefix
+//! found so far (it can only linearize the operations called before the impossible
+//! operation's return, that one excluded). Its longest prefix is the plain search's.
+//! It runs for at most [`EXPLAIN_STEPS`] steps, or four times the verdict's; past
+//! that the report says that the prefix it names is a lower bound
+//! ([`crate::result::Linearizations::pruned`]).
+//!
 //! In verbose mode it also records, for each operation, the longest partial
 //! linearization containing it, in a [`paths::PathTree`]. Each frame carries the
 //! longest depth reached while it was on the stack (`best_len`, `best_step`); when a
@@ -99,6 +115,10 @@ const UNOBSERVABLE: u32 = u32::MAX - 1;
 
 /// List entries [`PartitionSearch::unobservable`] walks at most.
 const WALK_LIMIT: u32 = 64;
+
+/// The fewest steps the search for an illegal partition's report may take (see the
+/// module docs); it may take four times the verdict search's steps if that is more.
+pub(crate) const EXPLAIN_STEPS: u64 = 1 << 20;
 
 /// How a finished search ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +199,22 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     longest: Vec<(u32, u32)>,
     steps: u64,
     outcome: Option<Outcome>,
+    /// The step budget of the path tree.
+    step_budget: usize,
+    /// This search is the report's: a doomed configuration is dropped only when it
+    /// cannot lead past the longest prefix found.
+    explain: bool,
+    /// The longest stack reached.
+    pub(crate) deepest: u32,
+    /// The doomed pruning ended some configuration.
+    pub(crate) doomed_fired: bool,
+    /// The report's search, once the partition is found illegal (verbose mode).
+    pub(crate) explanation: Option<Box<PartitionSearch<'a, M>>>,
+    /// The report's search ran to its end (its records are the plain search's).
+    pub(crate) explained: bool,
+    /// The verdict search's memo size and table bytes, kept when its memo is freed
+    /// for the report's search.
+    pub(crate) verdict_tables: Option<(u64, u64)>,
 }
 
 impl<'a, M: Model> PartitionSearch<'a, M> {
@@ -195,6 +231,18 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         order.sort_by_key(|&i| (history[i].call, i));
         let ops: Vec<&Operation<M::Input, M::Output>> =
             order.iter().map(|&i| &history[i]).collect();
+        Self::build(model, name, ops, order, record, step_budget)
+    }
+
+    /// The search of `ops` (in call order; `order` gives their history indices).
+    fn build(
+        model: &'a M,
+        name: String,
+        ops: Vec<&'a Operation<M::Input, M::Output>>,
+        order: Vec<usize>,
+        record: bool,
+        step_budget: usize,
+    ) -> Self {
         let n = ops.len();
 
         // (time, 0 = call / 1 = return, op) sorted gives the list order.
@@ -267,6 +315,35 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             longest: vec![(0, NO_STEP); n],
             steps: 0,
             outcome: None,
+            step_budget,
+            explain: false,
+            deepest: 0,
+            doomed_fired: false,
+            explanation: None,
+            explained: false,
+            verdict_tables: None,
+        }
+    }
+
+    /// The search for the report of this (illegal) partition: see the module docs.
+    fn explain(&self) -> Self {
+        let mut s = Self::build(
+            self.model,
+            self.name.clone(),
+            self.ops.clone(),
+            self.history_index.clone(),
+            true,
+            self.step_budget,
+        );
+        s.explain = true;
+        s
+    }
+
+    /// The verdict, once known (the report's search may still be running).
+    pub(crate) fn verdict(&self) -> Option<Outcome> {
+        match &self.explanation {
+            Some(ex) if self.explained => ex.outcome,
+            _ => self.outcome,
         }
     }
 
@@ -286,6 +363,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
 
     fn push(&mut self, entry: u32, op: u32, new_state: u32, greedy: bool) {
         let depth = self.stack.len() as u32 + 1;
+        self.deepest = self.deepest.max(depth);
         let mut node = NO_STEP;
         if self.record {
             let parent = self.stack.last().map_or(NO_STEP, |f| f.node);
@@ -412,8 +490,14 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// otherwise the other candidates become the configuration's level. Returns
     /// false when the configuration is dead.
     fn open(&mut self) -> bool {
-        if self.doomed() {
-            return false;
+        if let Some(ret) = self.doomed() {
+            if !self.explain {
+                self.doomed_fired = true;
+                return false;
+            }
+            if self.depth_bound(ret) <= self.deepest {
+                return false;
+            }
         }
         let start = self.cands.len() as u32;
         let mut entry = self.next[HEAD];
@@ -454,7 +538,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         true
     }
 
-    /// Whether a pending operation can no longer be linearized. Walking the list
+    /// Whether a pending operation can no longer be linearized: the return entry of
+    /// such an operation, if one is found. Walking the list
     /// from the head, it keeps the states that whatever is linearized next starts
     /// from: the current one, and the state of each reset ([`Model::resets_to`]) whose
     /// call entry it passed. As long as every other call entry passed belongs to an
@@ -462,7 +547,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// the next return entry will run in an extension of one of those states, so the
     /// model must allow it from one ([`Model::may_extend_to`]). Looks at no more than
     /// [`LOOKAHEAD`] return entries and [`MAX_BASES`] starting states.
-    fn doomed(&mut self) -> bool {
+    fn doomed(&mut self) -> Option<u32> {
         let mut bases = [self.state; MAX_BASES];
         let mut nbases = 1;
         let mut entry = self.next[HEAD];
@@ -473,12 +558,12 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             if info & 1 == 0 {
                 if self.resets[op] != NO_RESET {
                     if nbases == MAX_BASES {
-                        return false;
+                        return None;
                     }
                     bases[nbases] = self.resets[op];
                     nbases += 1;
                 } else if !self.extends[op] {
-                    return false;
+                    return None;
                 }
             } else {
                 returns += 1;
@@ -488,12 +573,29 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                         .may_extend_to(self.states.get(b), &o.input, &o.output)
                 });
                 if !possible {
-                    return true;
+                    return Some(entry);
                 }
             }
             entry = self.next[entry as usize];
         }
-        false
+        None
+    }
+
+    /// The most operations a linearization extending the current configuration can
+    /// hold when the operation of return entry `ret` can never be linearized (as
+    /// [`PartitionSearch::doomed`] found): only those called before that return,
+    /// itself excluded, can be added.
+    fn depth_bound(&self, ret: u32) -> u32 {
+        let mut calls = 0;
+        let mut entry = self.next[HEAD];
+        while entry != ret && entry != self.tail {
+            if self.info[entry as usize] & 1 == 0 {
+                calls += 1;
+            }
+            entry = self.next[entry as usize];
+        }
+        // The impossible operation's own call entry is among them.
+        self.stack.len() as u32 + calls - 1
     }
 
     /// Whether `state`, reached by linearizing `op`, is one that nothing can observe
@@ -603,11 +705,45 @@ enum Attempted {
 impl<M: Model> Task for PartitionSearch<'_, M> {
     type Outcome = Outcome;
 
+    /// Searches; once the partition is found illegal in verbose mode with the doomed
+    /// pruning having ended some configuration, runs the report's search
+    /// ([`PartitionSearch::explain`]) before giving the outcome.
     fn run(&mut self, quantum: u64) -> Option<Outcome> {
         if self.outcome.is_none() {
             self.outcome = self.search(quantum);
+            if self.outcome == Some(Outcome::Illegal)
+                && self.record
+                && !self.explain
+                && self.doomed_fired
+            {
+                // The verdict's memo is no longer needed: free it for the report's.
+                self.verdict_tables = Some((
+                    self.memo.len() as u64,
+                    (self.memo.heap_bytes() + self.states.heap_bytes() + self.tree.heap_bytes())
+                        as u64,
+                ));
+                self.memo = Memo::new();
+                self.explanation = Some(Box::new(self.explain()));
+            }
         }
-        self.outcome
+        let budget = EXPLAIN_STEPS.max(self.steps.saturating_mul(4));
+        if let Some(ex) = self.explanation.as_mut()
+            && !self.explained
+        {
+            if ex.steps >= budget {
+                return self.outcome;
+            }
+            ex.outcome = ex.search(quantum.min(budget - ex.steps));
+            if ex.outcome.is_none() {
+                return if ex.steps >= budget {
+                    self.outcome
+                } else {
+                    None
+                };
+            }
+            self.explained = true;
+        }
+        self.verdict()
     }
 }
 
