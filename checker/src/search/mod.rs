@@ -604,13 +604,14 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     ///
     /// Let `R` be the pending reset ([`Model::resets_to`]) that returns first. Some
     /// reset is linearized by `R`'s return, so only operations called by then can
-    /// come before the first reset. If each of them is a reset, or accepted from every
-    /// state and extending ([`Model::always_accepts`], [`Model::extends`]), or
-    /// extending and impossible from every extension of `state`
-    /// ([`Model::may_extend_to`]), then until the first reset the search can only add
-    /// blind extending operations, whatever `state` is: the same ones from any other
-    /// state passing this test, and from the reset on the states agree. Walks at
-    /// most [`WALK_LIMIT`] entries.
+    /// come before the first reset. If `R` and each of them is a reset accepted from
+    /// every state (a put; not a lock's acquire, which the state decides), or
+    /// accepted from every state and extending ([`Model::always_accepts`],
+    /// [`Model::extends`]), or extending and impossible from every extension of
+    /// `state` ([`Model::may_extend_to`]), then until the first reset the search can
+    /// only add blind extending operations, whatever `state` is: the same ones from
+    /// any other state passing this test, and from the reset on the states agree.
+    /// Walks at most [`WALK_LIMIT`] entries.
     fn unobservable(&self, state: u32, op: u32) -> bool {
         let own = usize::from(self.resets[op as usize] != NO_RESET);
         if self.pending_resets <= own {
@@ -627,6 +628,9 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             let info = self.info[entry as usize];
             let other = info >> 1;
             if info & 1 == 1 && other != op && self.resets[other as usize] != NO_RESET {
+                if !self.blind[other as usize] {
+                    return false;
+                }
                 found = true;
                 break;
             }
@@ -641,7 +645,12 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             let info = self.info[entry as usize];
             let other = (info >> 1) as usize;
             entry = self.next[entry as usize];
-            if info & 1 == 1 || other == op as usize || self.resets[other] != NO_RESET {
+            // A reset is harmless only when accepted from every state: one the model
+            // may reject (a lock's acquire) tells states apart.
+            if info & 1 == 1
+                || other == op as usize
+                || (self.resets[other] != NO_RESET && self.blind[other])
+            {
                 continue;
             }
             let harmless = self.extends[other]
