@@ -318,18 +318,28 @@ fn a_failed_operation_did_not_happen_in_edn_and_returned_false_in_logs() {
     let f = file("failcas.edn", FAILED_CAS_EDN);
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(r.out.contains("edn format, model register, 2 operations"), "{}", r.out);
+    assert!(
+        r.out.contains("edn format, model register, 2 operations"),
+        "{}",
+        r.out
+    );
     let f = file("failcas.log", FAILED_CAS_LOG);
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 1, "{}{}", r.out, r.err);
     assert!(r.out.contains("cas(0, 2) -> fail"), "{}", r.out);
     let r = lincheck(&["--help"]);
     assert!(
-        r.out.contains("In EDN histories (Jepsen's own), an operation that completes with :fail did not happen"),
+        r.out.contains(
+            "In EDN histories (Jepsen's own), an operation that completes with :fail did not happen"
+        ),
         "{}",
         r.out
     );
-    assert!(r.out.contains("a failed :cas ran and returned false"), "{}", r.out);
+    assert!(
+        r.out.contains("a failed :cas ran and returned false"),
+        "{}",
+        r.out
+    );
 }
 
 #[test]
@@ -347,7 +357,11 @@ fn input_that_yields_no_operation_is_an_error() {
         r.err
     );
     let f = file("comments.edn", "; a history\n; with nothing in it\n");
-    for args in [vec![f.as_str()], vec![&f, "--format", "edn"], vec![&f, "--format", "jepsen-log"]] {
+    for args in [
+        vec![f.as_str()],
+        vec![&f, "--format", "edn"],
+        vec![&f, "--format", "jepsen-log"],
+    ] {
         let r = lincheck(&args);
         assert_eq!(r.code, 3, "{args:?}: {}{}", r.out, r.err);
         assert!(r.err.contains("holds no"), "{}", r.err);
@@ -359,19 +373,36 @@ fn input_that_yields_no_operation_is_an_error() {
     let f = file("empty.log", "");
     let r = lincheck(&[&f, "--format", "jepsen-log"]);
     assert_eq!(r.code, 3, "{}{}", r.out, r.err);
-    let f = file("nemesis.edn", "{:process :nemesis, :type :info, :f :start}\n");
+    let f = file(
+        "nemesis.edn",
+        "{:process :nemesis, :type :info, :f :start}\n",
+    );
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 3, "{}{}", r.out, r.err);
-    assert!(r.err.contains("no client operation") && r.err.contains(":nemesis"), "{}", r.err);
-    let f = file("allfail.edn", "{:process 0, :type :invoke, :f :write, :value 1}\n{:process 0, :type :fail, :f :write, :value 1}\n");
+    assert!(
+        r.err.contains("no client operation") && r.err.contains(":nemesis"),
+        "{}",
+        r.err
+    );
+    let f = file(
+        "allfail.edn",
+        "{:process 0, :type :invoke, :f :write, :value 1}\n{:process 0, :type :fail, :f :write, :value 1}\n",
+    );
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 3, "{}{}", r.out, r.err);
     assert!(r.err.contains("did not happen"), "{}", r.err);
     // A log line that is neither an operation nor a log record.
-    let f = file("stray.log", &format!("{FAILED_CAS_LOG}this is not a log line\n"));
+    let f = file(
+        "stray.log",
+        &format!("{FAILED_CAS_LOG}this is not a log line\n"),
+    );
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 3, "{}{}", r.out, r.err);
-    assert!(r.err.contains("stray.log: line 7: not a Jepsen log line"), "{}", r.err);
+    assert!(
+        r.err.contains("stray.log: line 7: not a Jepsen log line"),
+        "{}",
+        r.err
+    );
 }
 
 #[test]
@@ -383,7 +414,8 @@ fn unreadable_literals_are_named_where_they_are() {
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 3);
     assert!(
-        r.err.contains("badtime.edn: line 3, column 9: cannot read \"12:00\" as a number"),
+        r.err
+            .contains("badtime.edn: line 3, column 9: cannot read \"12:00\" as a number"),
         "{}",
         r.err
     );
@@ -403,7 +435,12 @@ fn initial_register_value() {
     let f = file("kv-init.jsonl", KV_OK);
     let r = lincheck(&[&f, "--initial", "0"]);
     assert_eq!(r.code, 3);
-    assert!(r.err.contains("only the register and multi-register models"), "{}", r.err);
+    assert!(
+        r.err
+            .contains("only the register and multi-register models"),
+        "{}",
+        r.err
+    );
 }
 
 #[test]
@@ -414,9 +451,15 @@ fn the_report_names_the_longest_prefix() {
     let f = file("prefix.jsonl", h);
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 1);
-    assert!(r.out.contains("longest linearizable prefix: 2 of 3 operations"), "{}", r.out);
     assert!(
-        r.out.contains("read() -> 7 [client 1, call 4, return 5, line 3]: rejected by the model"),
+        r.out
+            .contains("longest linearizable prefix: 2 of 3 operations"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out
+            .contains("read() -> 7 [client 1, call 4, return 5, line 3]: rejected by the model"),
         "{}",
         r.out
     );
@@ -439,7 +482,11 @@ fn jepsen_workloads_end_to_end() {
     let f = file("independent.edn", independent);
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(r.out.contains("model register (independent keys"), "{}", r.out);
+    assert!(
+        r.out.contains("model register (independent keys"),
+        "{}",
+        r.out
+    );
     assert!(r.out.contains("2 partitions"), "{}", r.out);
     let rw = "{:process 0 :type :invoke :f :txn :value [[:w :x 1] [:w :y 1]]}\n\
 {:process 0 :type :ok :f :txn :value [[:w :x 1] [:w :y 1]]}\n\
@@ -458,7 +505,11 @@ fn jepsen_workloads_end_to_end() {
     let f = file("la.edn", la);
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(r.out.contains("model list-append, 3 operations"), "{}", r.out);
+    assert!(
+        r.out.contains("model list-append, 3 operations"),
+        "{}",
+        r.out
+    );
     let bank = "{:process 0 :type :invoke :f :transfer :value {:from 0 :to 1 :amount 2}}\n";
     let f = file("bank.edn", bank);
     let r = lincheck(&[&f]);

@@ -26,8 +26,7 @@ use std::collections::BTreeMap;
 /// Whether op `i` may come next: no other pending operation returned before it
 /// was called.
 fn may_go<I, O>(h: &[Operation<I, O>], done: &[bool], i: usize) -> bool {
-    !done[i]
-        && !(0..h.len()).any(|j| !done[j] && j != i && h[j].ret.is_some_and(|r| r < h[i].call))
+    !done[i] && !(0..h.len()).any(|j| !done[j] && j != i && h[j].ret.is_some_and(|r| r < h[i].call))
 }
 
 /// The most operations of `h` any order allowed by real time linearizes
@@ -224,7 +223,11 @@ fn rw_txn(rng: &mut Rng, keys: u64) -> (Vec<RwMicro>, TxnOutput<RegValue>) {
     (txn, out)
 }
 
-fn append_txn(rng: &mut Rng, keys: u64, next: &mut u64) -> (Vec<AppendMicro>, TxnOutput<Vec<String>>) {
+fn append_txn(
+    rng: &mut Rng,
+    keys: u64,
+    next: &mut u64,
+) -> (Vec<AppendMicro>, TxnOutput<Vec<String>>) {
     let len = 1 + rng.below(3);
     let mut txn = Vec::new();
     let mut reads = Vec::new();
@@ -272,7 +275,10 @@ impl<M: Model> Model for AllKeys<M> {
         input: &Keyed<M::Input>,
         output: &M::Output,
     ) -> Option<Self::State> {
-        let current = state.get(&input.key).cloned().unwrap_or_else(|| self.0.init());
+        let current = state
+            .get(&input.key)
+            .cloned()
+            .unwrap_or_else(|| self.0.init());
         let next = self.0.step(&current, &input.input, output)?;
         let mut state = state.clone();
         state.insert(input.key.clone(), next);

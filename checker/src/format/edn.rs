@@ -21,7 +21,9 @@
 //!   `#'a/b` (tag `var`);
 //! - what the reader skips: whitespace and commas, `;` comments and `#!` lines to the
 //!   end of the line, `#_` (the next value is discarded) and metadata (`^{...}`,
-//!   `^:kw`, `^Sym` before a value).
+//!   `^:kw`, `^Sym` before a value). Beyond EDN, a `#` followed by a blank (never
+//!   valid EDN) starts a comment to the end of the line, as in the project's JSON
+//!   lines files.
 //!
 //! Values compare as Clojure's `=` does for what histories hold: lists and vectors
 //! are one kind ([`Edn::Seq`]); maps and sets are kept sorted, so that equal ones are
@@ -357,7 +359,12 @@ impl<'a> Reader<'a> {
         while let Some(b) = self.peek() {
             if b.is_ascii_whitespace() || b == b',' {
                 self.pos += 1;
-            } else if b == b';' || (b == b'#' && self.peek_at(1) == Some(b'!')) {
+            } else if b == b';'
+                || (b == b'#'
+                    && self
+                        .peek_at(1)
+                        .is_none_or(|c| c == b'!' || c.is_ascii_whitespace()))
+            {
                 while let Some(b) = self.peek() {
                     if b == b'\n' {
                         break;
@@ -754,10 +761,10 @@ impl<'a> Reader<'a> {
         if name.is_empty() {
             return Err(self.error_at(start, "a keyword needs a name after ':'"));
         }
-        if name.starts_with(':') {
+        if let Some(bare) = name.strip_prefix(':') {
             return Err(self.error_at(
                 start,
-                format!("::{} (an auto-resolved keyword) is not EDN", &name[1..]),
+                format!("::{bare} (an auto-resolved keyword) is not EDN"),
             ));
         }
         if name.ends_with('/') && name != "/" {
@@ -893,7 +900,7 @@ impl<'a> Reader<'a> {
         let numeric = b[0].is_ascii_digit()
             || (b.len() > 1 && matches!(b[0], b'+' | b'-') && b[1].is_ascii_digit());
         if !numeric {
-            if tok.starts_with('/') && tok != "/" || tok.ends_with('/') && tok != "/" {
+            if tok != "/" && (tok.starts_with('/') || tok.ends_with('/')) {
                 return Err(self.error_at(start, format!("bad symbol {tok}")));
             }
             return Ok(Edn::Symbol(tok.to_string()));
@@ -1166,6 +1173,7 @@ mod tests {
         assert_eq!(read("[1 #_[2 3]]"), read("[1]"));
         assert_eq!(read("; lead\n[1 ; one\n 2] ; trail"), read("[1 2]"));
         assert_eq!(read("#!shebang\n3"), Edn::Int(3));
+        assert_eq!(read("# a comment\n[1 #\n 2]"), read("[1 2]"));
         assert_eq!(read("#:a{:b 1 :c/d 2}"), read("{:a/b 1 :c/d 2}"));
         assert_eq!(
             read(r#"#'clojure.core/map"#).canonical(),

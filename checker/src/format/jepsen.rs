@@ -882,10 +882,10 @@ fn micro_ops(e: &JepsenEvent) -> Result<Vec<(&str, &Edn, &Edn)>, ParseError> {
 }
 
 /// The reads' values of a completed transaction, checked against its invocation.
-fn txn_reads<'e>(
-    e: &'e JepsenEvent,
+fn txn_reads(
+    e: &JepsenEvent,
     invoked: impl Iterator<Item = (bool, String)>,
-) -> Result<Vec<&'e Edn>, ParseError> {
+) -> Result<Vec<&Edn>, ParseError> {
     let done = micro_ops(e)?;
     let invoked: Vec<(bool, String)> = invoked.collect();
     if done.len() != invoked.len() {

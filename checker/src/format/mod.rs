@@ -270,7 +270,7 @@ pub fn detect(text: &str) -> Result<Format, ParseError> {
             }
             _ => {}
         }
-        if text.lines().any(|l| jepsen::is_operation_line(l)) {
+        if text.lines().any(jepsen::is_operation_line) {
             return Ok(Format::JepsenLog);
         }
         return Err(ParseError::at(
@@ -279,7 +279,7 @@ pub fn detect(text: &str) -> Result<Format, ParseError> {
              Jepsen log line (use --format)",
         ));
     }
-    if text.lines().any(|l| jepsen::is_operation_line(l)) {
+    if text.lines().any(jepsen::is_operation_line) {
         return Ok(Format::JepsenLog);
     }
     Err(ParseError::at(
