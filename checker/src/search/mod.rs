@@ -66,12 +66,14 @@
 //! longest prefix it saw may be shorter (for write(1); read -> 1; read -> 7 run in
 //! sequence it sees that the read of 7 can never be linearized before linearizing
 //! anything: 0 of 3, where the plain search reaches 2 of 3). So in verbose mode,
-//! when a partition is found illegal and the doomed pruning ended some
-//! configuration, the partition is searched again for the report
+//! when a partition is found illegal and the doomed pruning ended a configuration
+//! whose extensions could have been longer than the longest prefix found (they can
+//! only linearize the operations called before the impossible operation's return,
+//! that one excluded), the partition is searched again for the report
 //! ([`PartitionSearch::explain`]): the same search, where a doomed configuration is
 //! dropped only when no extension of it can be longer than the longest prefix
-//! found so far (it can only linearize the operations called before the impossible
-//! operation's return, that one excluded). Its longest prefix is the plain search's.
+//! found so far by either search. The longer of the two searches' prefixes is the
+//! plain search's.
 //! It runs for at most [`EXPLAIN_STEPS`] steps, or four times the verdict's; past
 //! that the report says that the prefix it names is a lower bound
 //! ([`crate::result::Linearizations::pruned`]).
@@ -206,8 +208,12 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     explain: bool,
     /// The longest stack reached.
     pub(crate) deepest: u32,
-    /// The doomed pruning ended some configuration.
-    pub(crate) doomed_fired: bool,
+    /// The most operations a linearization through a configuration the doomed
+    /// pruning ended could have held ([`PartitionSearch::depth_bound`]).
+    doomed_bound: u32,
+    /// In the report's search: the longest prefix the verdict search found, which
+    /// the report's need not find again.
+    floor: u32,
     /// The report's search, once the partition is found illegal (verbose mode).
     pub(crate) explanation: Option<Box<PartitionSearch<'a, M>>>,
     /// The report's search ran to its end (its records are the plain search's).
@@ -318,7 +324,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             step_budget,
             explain: false,
             deepest: 0,
-            doomed_fired: false,
+            doomed_bound: 0,
+            floor: 0,
             explanation: None,
             explained: false,
             verdict_tables: None,
@@ -336,7 +343,18 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             self.step_budget,
         );
         s.explain = true;
+        s.floor = self.deepest;
         s
+    }
+
+    /// Whether the report needs its own search: the verdict search is illegal and
+    /// the doomed pruning ended a configuration that might have led past the
+    /// longest prefix it found.
+    fn needs_explanation(&self) -> bool {
+        self.outcome == Some(Outcome::Illegal)
+            && self.record
+            && !self.explain
+            && self.doomed_bound > self.deepest
     }
 
     /// The verdict, once known (the report's search may still be running).
@@ -490,12 +508,13 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// otherwise the other candidates become the configuration's level. Returns
     /// false when the configuration is dead.
     fn open(&mut self) -> bool {
-        if let Some(ret) = self.doomed() {
+        if let Some(calls) = self.doomed() {
+            let bound = self.depth_bound(calls);
             if !self.explain {
-                self.doomed_fired = true;
+                self.doomed_bound = self.doomed_bound.max(bound);
                 return false;
             }
-            if self.depth_bound(ret) <= self.deepest {
+            if bound <= self.deepest.max(self.floor) {
                 return false;
             }
         }
@@ -538,8 +557,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         true
     }
 
-    /// Whether a pending operation can no longer be linearized: the return entry of
-    /// such an operation, if one is found. Walking the list
+    /// Whether a pending operation can no longer be linearized: if one is found, the
+    /// number of call entries before its return entry. Walking the list
     /// from the head, it keeps the states that whatever is linearized next starts
     /// from: the current one, and the state of each reset ([`Model::resets_to`]) whose
     /// call entry it passed. As long as every other call entry passed belongs to an
@@ -552,10 +571,12 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         let mut nbases = 1;
         let mut entry = self.next[HEAD];
         let mut returns = 0;
+        let mut calls = 0;
         while entry != self.tail && returns < LOOKAHEAD {
             let info = self.info[entry as usize];
             let op = (info >> 1) as usize;
             if info & 1 == 0 {
+                calls += 1;
                 if self.resets[op] != NO_RESET {
                     if nbases == MAX_BASES {
                         return None;
@@ -573,7 +594,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                         .may_extend_to(self.states.get(b), &o.input, &o.output)
                 });
                 if !possible {
-                    return Some(entry);
+                    return Some(calls);
                 }
             }
             entry = self.next[entry as usize];
@@ -582,20 +603,11 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     }
 
     /// The most operations a linearization extending the current configuration can
-    /// hold when the operation of return entry `ret` can never be linearized (as
-    /// [`PartitionSearch::doomed`] found): only those called before that return,
-    /// itself excluded, can be added.
-    fn depth_bound(&self, ret: u32) -> u32 {
-        let mut calls = 0;
-        let mut entry = self.next[HEAD];
-        while entry != ret && entry != self.tail {
-            if self.info[entry as usize] & 1 == 0 {
-                calls += 1;
-            }
-            entry = self.next[entry as usize];
-        }
-        // The impossible operation's own call entry is among them.
-        self.stack.len() as u32 + calls - 1
+    /// hold when an operation can never be linearized (as
+    /// [`PartitionSearch::doomed`] found) and `calls` call entries come before its
+    /// return: only those operations, itself excluded, can be added.
+    fn depth_bound(&self, calls: u32) -> u32 {
+        self.stack.len() as u32 + calls.saturating_sub(1)
     }
 
     /// Whether `state`, reached by linearizing `op`, is one that nothing can observe
@@ -720,11 +732,7 @@ impl<M: Model> Task for PartitionSearch<'_, M> {
     fn run(&mut self, quantum: u64) -> Option<Outcome> {
         if self.outcome.is_none() {
             self.outcome = self.search(quantum);
-            if self.outcome == Some(Outcome::Illegal)
-                && self.record
-                && !self.explain
-                && self.doomed_fired
-            {
+            if self.needs_explanation() {
                 // The verdict's memo is no longer needed: free it for the report's.
                 self.verdict_tables = Some((
                     self.memo.len() as u64,

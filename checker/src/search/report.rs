@@ -43,8 +43,8 @@ pub(crate) fn finish<M: Model>(
     // The records to report: the report's search's when it finished or got further.
     let use_explanation = explanation
         .as_ref()
-        .is_some_and(|ex| explained || ex.deepest > search.deepest);
-    let pruned = status == PartitionStatus::Illegal && search.doomed_fired && !explained;
+        .is_some_and(|ex| ex.deepest > search.deepest);
+    let pruned = status == PartitionStatus::Illegal && explanation.is_some() && !explained;
     let source: &mut PartitionSearch<'_, M> = match explanation.as_deref_mut() {
         Some(ex) if use_explanation => ex,
         _ => &mut search,
