@@ -574,7 +574,10 @@ fn time_file(args: &[String]) -> Result<(), String> {
                 timed(&head, &Register, ops, &options, &t)
             }
         }
-        Ops::Set(_) => Err(format!("{name}: set histories are not timed here")),
+        _ => Err(format!(
+            "{name}: model {} histories are not timed here",
+            loaded.model.name()
+        )),
     }
 }
 

@@ -1,22 +1,31 @@
 //! The `raftlab lincheck` command line.
 //!
-//! `raftlab lincheck FILE [--model kv|kv-lab2|register|map|set] [--timeout S]
-//! [--html OUT] [--format jsonl|edn|jepsen-log] [--threads N]`
+//! `raftlab lincheck FILE [--model kv|kv-lab2|register|map|set|mutex|multi-register|list-append]
+//! [--initial VALUE] [--timeout S] [--html OUT] [--format jsonl|edn|jepsen-log] [--threads N]`
 //!
 //! Reads a history (format and model guessed when not given, see
 //! [`crate::format`]), checks it with partial linearizations recorded, prints a
 //! summary ([`crate::report::summary`]) and optionally writes the HTML view. With
 //! `--html`, every partition is checked to the end so the page covers them all;
-//! without it the first illegal partition stops the check.
+//! without it the first illegal partition stops the check. `--initial` sets the
+//! value registers hold before the history (an EDN value; nil by default, as in
+//! Jepsen).
 //!
 //! Exit codes: 0 Ok, 1 Illegal, 2 Unknown (the time budget ran out), 3 unreadable
-//! input (the message names the file, the line and the reason) or bad arguments.
+//! input (the message names the file, the line and the reason; a file that yields
+//! no operation is unreadable too) or bad arguments.
 
 use crate::check::{CheckOptions, check};
+use crate::format::edn;
+use crate::format::jepsen::value_text;
 use crate::format::{self, Format, Loaded, ModelKind, Ops};
 use crate::history::Operation;
 use crate::html::{self, HtmlOptions};
 use crate::model::Model;
+use crate::models::independent::{Independent, StartingAt};
+use crate::models::mutex::MutexModel;
+use crate::models::register::RegValue;
+use crate::models::txn::{ListAppend, MultiRegister};
 use crate::models::{kv::KvModel, map::MapModel, register::Register, set::SetModel};
 use crate::report;
 use crate::result::Verdict;
@@ -38,15 +47,26 @@ enum ModelArg {
     Map,
     /// A set: add, remove, contains, read.
     Set,
+    /// A lock: acquire, release (Jepsen's lock workloads, Knossos's mutex).
+    Mutex,
+    /// Transactions of reads and writes over many registers (Knossos's
+    /// multi-register, Elle's rw-register).
+    #[value(name = "multi-register")]
+    MultiRegister,
+    /// Transactions of appends and reads over many lists (Elle's list-append).
+    #[value(name = "list-append")]
+    ListAppend,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
     /// raftlab JSON lines.
     Jsonl,
-    /// Jepsen EDN maps, one per line.
+    /// Jepsen EDN: operation maps one after another or in vectors; a :fail
+    /// operation did not happen.
     Edn,
-    /// Jepsen log lines.
+    /// Jepsen log lines (jepsen.util, history.txt), read as porcupine's etcd
+    /// register logs: a failed :cas returned false.
     #[value(name = "jepsen-log")]
     JepsenLog,
 }
@@ -57,7 +77,13 @@ enum FormatArg {
     name = "raftlab lincheck",
     allow_negative_numbers = true,
     about = "Check a client history for linearizability",
-    after_help = "Exit codes: 0 Ok, 1 Illegal, 2 Unknown (timed out), 3 unreadable input or bad arguments."
+    after_help = "What :fail means. In EDN histories (Jepsen's own), an operation that \
+completes with :fail did not happen, and is dropped. In jepsen-log histories (porcupine's etcd \
+register logs, from Jepsen's 2014 etcd test), a failed :cas ran and returned false (the \
+register did not hold the expected value) and a failed :read returned nothing known; any other \
+failed operation did not happen. :info means the outcome is unknown.\n\n\
+Exit codes: 0 Ok, 1 Illegal, 2 Unknown (timed out), 3 unreadable input (including a file that \
+yields no operation) or bad arguments."
 )]
 struct Args {
     /// The history file.
@@ -65,6 +91,10 @@ struct Args {
     /// The model to check against (default: guessed from the history).
     #[arg(long, value_enum)]
     model: Option<ModelArg>,
+    /// The value every register holds before the history, in EDN (such as 0,
+    /// nil or "a"); for the register and multi-register models. Default nil.
+    #[arg(long, value_name = "VALUE")]
+    initial: Option<String>,
     /// Time budget in seconds; 0 for no limit.
     #[arg(long, default_value_t = 60.0)]
     timeout: f64,
@@ -141,23 +171,82 @@ fn run(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
         ModelArg::Register => ModelKind::Register,
         ModelArg::Map => ModelKind::Map,
         ModelArg::Set => ModelKind::Set,
+        ModelArg::Mutex => ModelKind::Mutex,
+        ModelArg::MultiRegister => ModelKind::MultiRegister,
+        ModelArg::ListAppend => ModelKind::ListAppend,
     });
+    let initial: Option<RegValue> = match &args.initial {
+        None => None,
+        Some(text) => Some(
+            edn::parse_all(text)
+                .map(|v| value_text(&v))
+                .map_err(|e| format!("--initial {text}: column {}: {}", e.column, e.reason))?,
+        ),
+    };
     let loaded = format::load(&text, fmt, model).map_err(|e| format!("{name}: {e}"))?;
     let n = loaded.ops.len();
     let _ = writeln!(
         out,
-        "{name}: {} format, model {}, {n} operation{}",
+        "{name}: {} format, model {}{}, {n} operation{}",
         loaded.format.name(),
         loaded.model.name(),
+        if loaded.ops.keyed() {
+            " (independent keys: jepsen.independent [key value] tuples)"
+        } else {
+            ""
+        },
         if n == 1 { "" } else { "s" }
     );
+    if let Some(v) = &initial
+        && !matches!(
+            loaded.ops,
+            Ops::Register(_) | Ops::KeyedRegister(_) | Ops::MultiRegister(_)
+        )
+    {
+        return Err(format!(
+            "--initial {}: only the register and multi-register models have an initial value \
+             (this is model {})",
+            crate::models::register::show(v),
+            loaded.model.name()
+        ));
+    }
+    let start = initial.unwrap_or(None);
     match &loaded.ops {
         Ops::Kv(ops) => match loaded.model {
             ModelKind::Map => check_with(&MapModel, ops, &loaded, args, budget, out),
             _ => check_with(&KvModel, ops, &loaded, args, budget, out),
         },
-        Ops::Register(ops) => check_with(&Register, ops, &loaded, args, budget, out),
+        Ops::Register(ops) => check_with(
+            &StartingAt(Register, start),
+            ops,
+            &loaded,
+            args,
+            budget,
+            out,
+        ),
+        Ops::KeyedRegister(ops) => check_with(
+            &StartingAt(Independent(Register), start),
+            ops,
+            &loaded,
+            args,
+            budget,
+            out,
+        ),
         Ops::Set(ops) => check_with(&SetModel, ops, &loaded, args, budget, out),
+        Ops::KeyedSet(ops) => check_with(&Independent(SetModel), ops, &loaded, args, budget, out),
+        Ops::Mutex(ops) => check_with(&MutexModel, ops, &loaded, args, budget, out),
+        Ops::KeyedMutex(ops) => {
+            check_with(&Independent(MutexModel), ops, &loaded, args, budget, out)
+        }
+        Ops::MultiRegister(ops) => check_with(
+            &MultiRegister { initial: start },
+            ops,
+            &loaded,
+            args,
+            budget,
+            out,
+        ),
+        Ops::ListAppend(ops) => check_with(&ListAppend, ops, &loaded, args, budget, out),
     }
 }
 

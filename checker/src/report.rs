@@ -87,9 +87,17 @@ fn illegal_detail<M: Model>(
     let state = lin.states.get(state).map_or("?", String::as_str);
     let _ = writeln!(
         out,
-        "  longest linearizable prefix: {len} of {n} operations, ending in state {}",
+        "  longest linearizable prefix{}: {len} of {n} operations, ending in state {}",
+        if lin.pruned { " found" } else { "" },
         clip(state, 120)
     );
+    if lin.pruned {
+        let _ = writeln!(
+            out,
+            "  (a lower bound: the prunings that decided the verdict end searches early, and \
+             the complete search for the longest prefix ran out of its budget)"
+        );
+    }
     if let Some(last) = end.map(|e| lin.steps[e].op) {
         let op = &history[last];
         let _ = writeln!(

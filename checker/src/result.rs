@@ -103,6 +103,11 @@ pub struct Linearizations {
     pub dead_ends: BTreeMap<Option<usize>, Vec<Attempt>>,
     /// True when the step budget ran out, so that some records are missing.
     pub truncated: bool,
+    /// True when the search's prunings ended some configurations early and the
+    /// complete search for the report did not finish within its budget: the longest
+    /// recorded prefix is then a true linearizable prefix, but a longer one may
+    /// exist.
+    pub pruned: bool,
 }
 
 impl Linearizations {

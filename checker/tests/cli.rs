@@ -263,7 +263,12 @@ INFO  jepsen.util - :nemesis\t:info\t:start\tnil\n";
     let f = file("regbad.log", "INFO  jepsen.util - 2\t:invoke\t:cas\t[1 4\n");
     let r = lincheck(&[&f]);
     assert_eq!(r.code, 3);
-    assert!(r.err.contains("line 1: bad value"), "{}", r.err);
+    assert!(
+        r.err
+            .contains("line 1, column 36: cannot read the value: '[' is never closed"),
+        "{}",
+        r.err
+    );
 }
 
 #[test]
@@ -285,4 +290,229 @@ fn explicit_models_and_formats() {
         "{}",
         r.err
     );
+}
+
+/// Write 0; a cas [0 2] that fails; read 0. In Jepsen EDN the failed cas did not
+/// happen: linearizable. Read as porcupine's etcd logs read a failed cas (it
+/// returned false, yet the register held 0): not linearizable.
+const FAILED_CAS_EDN: &str = r#";; Jepsen writes a history as one vector over many lines
+[{:index 0, :time 10, :type :invoke, :process 0, :f :write, :value 0}
+ {:index 1, :time 20, :type :ok, :process 0, :f :write,
+  :value 0}
+ {:index 2, :time 30, :type :invoke, :process :nemesis, :f :start, :value nil}
+ {:index 3, :time 40, :type :invoke, :process 1, :f :cas, :value [0 2]}
+ {:index 4, :time 50, :type :fail, :process 1, :f :cas, :value [0 2], :error :cas-failed}
+ {:index 5, :time 60, :type :invoke, :process 2, :f :read, :value nil}
+ {:index 6, :time 70, :type :ok, :process 2, :f :read, :value 0}]
+"#;
+
+const FAILED_CAS_LOG: &str = "INFO  jepsen.util - 0\t:invoke\t:write\t0\n\
+INFO  jepsen.util - 0\t:ok\t:write\t0\n\
+INFO  jepsen.util - 1\t:invoke\t:cas\t[0 2]\n\
+INFO  jepsen.util - 1\t:fail\t:cas\t[0 2]\n\
+INFO  jepsen.util - 2\t:invoke\t:read\tnil\n\
+INFO  jepsen.util - 2\t:ok\t:read\t0\n";
+
+#[test]
+fn a_failed_operation_did_not_happen_in_edn_and_returned_false_in_logs() {
+    let f = file("failcas.edn", FAILED_CAS_EDN);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(
+        r.out.contains("edn format, model register, 2 operations"),
+        "{}",
+        r.out
+    );
+    let f = file("failcas.log", FAILED_CAS_LOG);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    assert!(r.out.contains("cas(0, 2) -> fail"), "{}", r.out);
+    let r = lincheck(&["--help"]);
+    assert!(
+        r.out.contains(
+            "In EDN histories (Jepsen's own), an operation that completes with :fail did not happen"
+        ),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out.contains("a failed :cas ran and returned false"),
+        "{}",
+        r.out
+    );
+}
+
+#[test]
+fn input_that_yields_no_operation_is_an_error() {
+    // An EDN history read as Jepsen log lines, even an illegal one.
+    let illegal = FAILED_CAS_EDN.replace(":value 0}]", ":value 7}]");
+    let f = file("illegal.edn", &illegal);
+    assert_eq!(lincheck(&[&f]).code, 1);
+    let r = lincheck(&[&f, "--format", "jepsen-log"]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    assert!(
+        r.err.contains("illegal.edn: line 2: not a Jepsen log line")
+            && r.err.contains("it looks like EDN: use --format edn"),
+        "{}",
+        r.err
+    );
+    let f = file("comments.edn", "; a history\n; with nothing in it\n");
+    for args in [
+        vec![f.as_str()],
+        vec![&f, "--format", "edn"],
+        vec![&f, "--format", "jepsen-log"],
+    ] {
+        let r = lincheck(&args);
+        assert_eq!(r.code, 3, "{args:?}: {}{}", r.out, r.err);
+        assert!(r.err.contains("holds no"), "{}", r.err);
+    }
+    let f = file("comments.jsonl", "# nothing\n\n");
+    let r = lincheck(&[&f, "--format", "jsonl", "--model", "register"]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    assert!(r.err.contains("holds no operation"), "{}", r.err);
+    let f = file("empty.log", "");
+    let r = lincheck(&[&f, "--format", "jepsen-log"]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    let f = file(
+        "nemesis.edn",
+        "{:process :nemesis, :type :info, :f :start}\n",
+    );
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    assert!(
+        r.err.contains("no client operation") && r.err.contains(":nemesis"),
+        "{}",
+        r.err
+    );
+    let f = file(
+        "allfail.edn",
+        "{:process 0, :type :invoke, :f :write, :value 1}\n{:process 0, :type :fail, :f :write, :value 1}\n",
+    );
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    assert!(r.err.contains("did not happen"), "{}", r.err);
+    // A log line that is neither an operation nor a log record.
+    let f = file(
+        "stray.log",
+        &format!("{FAILED_CAS_LOG}this is not a log line\n"),
+    );
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 3, "{}{}", r.out, r.err);
+    assert!(
+        r.err.contains("stray.log: line 7: not a Jepsen log line"),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn unreadable_literals_are_named_where_they_are() {
+    let f = file(
+        "badtime.edn",
+        "[{:process 0\n  :type :invoke\n  :time 12:00\n  :f :read}]\n",
+    );
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.err
+            .contains("badtime.edn: line 3, column 9: cannot read \"12:00\" as a number"),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn initial_register_value() {
+    let log = "0 :invoke :read nil\n0 :ok :read 0\n";
+    let f = file("init.log", log);
+    assert_eq!(lincheck(&[&f]).code, 1, "the register starts nil");
+    let r = lincheck(&[&f, "--initial", "0"]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert_eq!(lincheck(&[&f, "--initial", "nil"]).code, 1);
+    let r = lincheck(&[&f, "--initial", "[1"]);
+    assert_eq!(r.code, 3);
+    assert!(r.err.contains("--initial [1"), "{}", r.err);
+    let f = file("kv-init.jsonl", KV_OK);
+    let r = lincheck(&[&f, "--initial", "0"]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.err
+            .contains("only the register and multi-register models"),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn the_report_names_the_longest_prefix() {
+    let h = "{\"client\":1,\"op\":\"write\",\"value\":1,\"call\":0,\"return\":1}\n\
+{\"client\":1,\"op\":\"read\",\"output\":1,\"call\":2,\"return\":3}\n\
+{\"client\":1,\"op\":\"read\",\"output\":7,\"call\":4,\"return\":5}\n";
+    let f = file("prefix.jsonl", h);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.out
+            .contains("longest linearizable prefix: 2 of 3 operations"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out
+            .contains("read() -> 7 [client 1, call 4, return 5, line 3]: rejected by the model"),
+        "{}",
+        r.out
+    );
+}
+
+#[test]
+fn jepsen_workloads_end_to_end() {
+    let lock = "{:process 0 :type :invoke :f :acquire}\n{:process 0 :type :ok :f :acquire}\n\
+{:process 1 :type :invoke :f :acquire}\n{:process 1 :type :ok :f :acquire}\n";
+    let f = file("lock.edn", lock);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    assert!(r.out.contains("model mutex, 2 operations"), "{}", r.out);
+    let independent = "[{:process 0 :type :invoke :f :write :value [1 3]}\n\
+{:process 0 :type :ok :f :write :value [1 3]}\n\
+{:process 1 :type :invoke :f :read :value [2 nil]}\n\
+{:process 1 :type :ok :f :read :value [2 nil]}\n\
+{:process 1 :type :invoke :f :read :value [1 nil]}\n\
+{:process 1 :type :ok :f :read :value [1 3]}]\n";
+    let f = file("independent.edn", independent);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(
+        r.out.contains("model register (independent keys"),
+        "{}",
+        r.out
+    );
+    assert!(r.out.contains("2 partitions"), "{}", r.out);
+    let rw = "{:process 0 :type :invoke :f :txn :value [[:w :x 1] [:w :y 1]]}\n\
+{:process 0 :type :ok :f :txn :value [[:w :x 1] [:w :y 1]]}\n\
+{:process 1 :type :invoke :f :txn :value [[:r :x nil] [:r :y nil]]}\n\
+{:process 1 :type :ok :f :txn :value [[:r :x 1] [:r :y nil]]}\n";
+    let f = file("rw.edn", rw);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 1, "a torn read: {}{}", r.out, r.err);
+    assert!(r.out.contains("model multi-register"), "{}", r.out);
+    let la = "{:process 0 :type :invoke :f :txn :value [[:append 1 1]]}\n\
+{:process 0 :type :ok :f :txn :value [[:append 1 1]]}\n\
+{:process 1 :type :invoke :f :txn :value [[:r 1 nil] [:append 1 2]]}\n\
+{:process 1 :type :ok :f :txn :value [[:r 1 [1]] [:append 1 2]]}\n\
+{:process 0 :type :invoke :f :txn :value [[:r 1 nil]]}\n\
+{:process 0 :type :ok :f :txn :value [[:r 1 [1 2]]]}\n";
+    let f = file("la.edn", la);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    assert!(
+        r.out.contains("model list-append, 3 operations"),
+        "{}",
+        r.out
+    );
+    let bank = "{:process 0 :type :invoke :f :transfer :value {:from 0 :to 1 :amount 2}}\n";
+    let f = file("bank.edn", bank);
+    let r = lincheck(&[&f]);
+    assert_eq!(r.code, 3);
+    assert!(r.err.contains("bank workload"), "{}", r.err);
 }

@@ -369,6 +369,21 @@ pub type Parsed = (Ops, Vec<usize>, Vec<Annotation>);
 
 /// Parses a JSON-lines history for `model`.
 pub fn load(text: &str, model: ModelKind) -> Result<Parsed, ParseError> {
+    let jepsen_only = || {
+        ParseError::at(
+            0,
+            format!(
+                "model {} is read from Jepsen histories (EDN or log lines), not JSON lines",
+                model.name()
+            ),
+        )
+    };
+    if matches!(
+        model,
+        ModelKind::Mutex | ModelKind::MultiRegister | ModelKind::ListAppend
+    ) {
+        return Err(jepsen_only());
+    }
     let maps = parse_lines(text)?;
     let mut kv = Vec::new();
     let mut reg = Vec::new();
@@ -395,6 +410,7 @@ pub fn load(text: &str, model: ModelKind) -> Result<Parsed, ParseError> {
             ModelKind::Kv | ModelKind::KvLab2 | ModelKind::Map => &KV_OPS,
             ModelKind::Register => &REGISTER_OPS,
             ModelKind::Set => &SET_OPS,
+            ModelKind::Mutex | ModelKind::MultiRegister | ModelKind::ListAppend => &[],
         };
         if !known.contains(&op.as_str()) {
             return Err(f.err(
@@ -427,6 +443,9 @@ pub fn load(text: &str, model: ModelKind) -> Result<Parsed, ParseError> {
             }
             ModelKind::Register => push!(reg, register_op(&mut f, &op, returned)?),
             ModelKind::Set => push!(set, set_op(&mut f, &op, returned)?),
+            ModelKind::Mutex | ModelKind::MultiRegister | ModelKind::ListAppend => {
+                return Err(jepsen_only());
+            }
         }
         lines.push(*line);
     }
@@ -434,6 +453,9 @@ pub fn load(text: &str, model: ModelKind) -> Result<Parsed, ParseError> {
         ModelKind::Kv | ModelKind::KvLab2 | ModelKind::Map => Ops::Kv(kv),
         ModelKind::Register => Ops::Register(reg),
         ModelKind::Set => Ops::Set(set),
+        ModelKind::Mutex | ModelKind::MultiRegister | ModelKind::ListAppend => {
+            return Err(jepsen_only());
+        }
     };
     Ok((ops, lines, notes))
 }

@@ -60,6 +60,24 @@
 //! The search is resumable: [`PartitionSearch`] implements [`crate::pool::Task`] and
 //! runs for a given number of loop iterations at a time.
 //!
+//! The report of an illegal partition names its longest linearizable prefix: the
+//! most operations any configuration the plain search reaches has linearized. The
+//! doomed pruning ends configurations before the plain search would, so the
+//! longest prefix it saw may be shorter (for write(1); read -> 1; read -> 7 run in
+//! sequence it sees that the read of 7 can never be linearized before linearizing
+//! anything: 0 of 3, where the plain search reaches 2 of 3). So in verbose mode,
+//! when a partition is found illegal and the doomed pruning ended a configuration
+//! whose extensions could have been longer than the longest prefix found (they can
+//! only linearize the operations called before the impossible operation's return,
+//! that one excluded), the partition is searched again for the report
+//! ([`PartitionSearch::explain`]): the same search, where a doomed configuration is
+//! dropped only when no extension of it can be longer than the longest prefix
+//! found so far by either search. The longer of the two searches' prefixes is the
+//! plain search's.
+//! It runs for at most [`EXPLAIN_STEPS`] steps, or four times the verdict's; past
+//! that the report says that the prefix it names is a lower bound
+//! ([`crate::result::Linearizations::pruned`]).
+//!
 //! In verbose mode it also records, for each operation, the longest partial
 //! linearization containing it, in a [`paths::PathTree`]. Each frame carries the
 //! longest depth reached while it was on the stack (`best_len`, `best_step`); when a
@@ -99,6 +117,10 @@ const UNOBSERVABLE: u32 = u32::MAX - 1;
 
 /// List entries [`PartitionSearch::unobservable`] walks at most.
 const WALK_LIMIT: u32 = 64;
+
+/// The fewest steps the search for an illegal partition's report may take (see the
+/// module docs); it may take four times the verdict search's steps if that is more.
+pub(crate) const EXPLAIN_STEPS: u64 = 1 << 20;
 
 /// How a finished search ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +201,26 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     longest: Vec<(u32, u32)>,
     steps: u64,
     outcome: Option<Outcome>,
+    /// The step budget of the path tree.
+    step_budget: usize,
+    /// This search is the report's: a doomed configuration is dropped only when it
+    /// cannot lead past the longest prefix found.
+    explain: bool,
+    /// The longest stack reached.
+    pub(crate) deepest: u32,
+    /// The most operations a linearization through a configuration the doomed
+    /// pruning ended could have held ([`PartitionSearch::depth_bound`]).
+    doomed_bound: u32,
+    /// In the report's search: the longest prefix the verdict search found, which
+    /// the report's need not find again.
+    floor: u32,
+    /// The report's search, once the partition is found illegal (verbose mode).
+    pub(crate) explanation: Option<Box<PartitionSearch<'a, M>>>,
+    /// The report's search ran to its end (its records are the plain search's).
+    pub(crate) explained: bool,
+    /// The verdict search's memo size and table bytes, kept when its memo is freed
+    /// for the report's search.
+    pub(crate) verdict_tables: Option<(u64, u64)>,
 }
 
 impl<'a, M: Model> PartitionSearch<'a, M> {
@@ -195,6 +237,18 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         order.sort_by_key(|&i| (history[i].call, i));
         let ops: Vec<&Operation<M::Input, M::Output>> =
             order.iter().map(|&i| &history[i]).collect();
+        Self::build(model, name, ops, order, record, step_budget)
+    }
+
+    /// The search of `ops` (in call order; `order` gives their history indices).
+    fn build(
+        model: &'a M,
+        name: String,
+        ops: Vec<&'a Operation<M::Input, M::Output>>,
+        order: Vec<usize>,
+        record: bool,
+        step_budget: usize,
+    ) -> Self {
         let n = ops.len();
 
         // (time, 0 = call / 1 = return, op) sorted gives the list order.
@@ -267,6 +321,47 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             longest: vec![(0, NO_STEP); n],
             steps: 0,
             outcome: None,
+            step_budget,
+            explain: false,
+            deepest: 0,
+            doomed_bound: 0,
+            floor: 0,
+            explanation: None,
+            explained: false,
+            verdict_tables: None,
+        }
+    }
+
+    /// The search for the report of this (illegal) partition: see the module docs.
+    fn explain(&self) -> Self {
+        let mut s = Self::build(
+            self.model,
+            self.name.clone(),
+            self.ops.clone(),
+            self.history_index.clone(),
+            true,
+            self.step_budget,
+        );
+        s.explain = true;
+        s.floor = self.deepest;
+        s
+    }
+
+    /// Whether the report needs its own search: the verdict search is illegal and
+    /// the doomed pruning ended a configuration that might have led past the
+    /// longest prefix it found.
+    fn needs_explanation(&self) -> bool {
+        self.outcome == Some(Outcome::Illegal)
+            && self.record
+            && !self.explain
+            && self.doomed_bound > self.deepest
+    }
+
+    /// The verdict, once known (the report's search may still be running).
+    pub(crate) fn verdict(&self) -> Option<Outcome> {
+        match &self.explanation {
+            Some(ex) if self.explained => ex.outcome,
+            _ => self.outcome,
         }
     }
 
@@ -286,6 +381,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
 
     fn push(&mut self, entry: u32, op: u32, new_state: u32, greedy: bool) {
         let depth = self.stack.len() as u32 + 1;
+        self.deepest = self.deepest.max(depth);
         let mut node = NO_STEP;
         if self.record {
             let parent = self.stack.last().map_or(NO_STEP, |f| f.node);
@@ -412,8 +508,15 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// otherwise the other candidates become the configuration's level. Returns
     /// false when the configuration is dead.
     fn open(&mut self) -> bool {
-        if self.doomed() {
-            return false;
+        if let Some(calls) = self.doomed() {
+            let bound = self.depth_bound(calls);
+            if !self.explain {
+                self.doomed_bound = self.doomed_bound.max(bound);
+                return false;
+            }
+            if bound <= self.deepest.max(self.floor) {
+                return false;
+            }
         }
         let start = self.cands.len() as u32;
         let mut entry = self.next[HEAD];
@@ -454,7 +557,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         true
     }
 
-    /// Whether a pending operation can no longer be linearized. Walking the list
+    /// Whether a pending operation can no longer be linearized: if one is found, the
+    /// number of call entries before its return entry. Walking the list
     /// from the head, it keeps the states that whatever is linearized next starts
     /// from: the current one, and the state of each reset ([`Model::resets_to`]) whose
     /// call entry it passed. As long as every other call entry passed belongs to an
@@ -462,23 +566,25 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// the next return entry will run in an extension of one of those states, so the
     /// model must allow it from one ([`Model::may_extend_to`]). Looks at no more than
     /// [`LOOKAHEAD`] return entries and [`MAX_BASES`] starting states.
-    fn doomed(&mut self) -> bool {
+    fn doomed(&mut self) -> Option<u32> {
         let mut bases = [self.state; MAX_BASES];
         let mut nbases = 1;
         let mut entry = self.next[HEAD];
         let mut returns = 0;
+        let mut calls = 0;
         while entry != self.tail && returns < LOOKAHEAD {
             let info = self.info[entry as usize];
             let op = (info >> 1) as usize;
             if info & 1 == 0 {
+                calls += 1;
                 if self.resets[op] != NO_RESET {
                     if nbases == MAX_BASES {
-                        return false;
+                        return None;
                     }
                     bases[nbases] = self.resets[op];
                     nbases += 1;
                 } else if !self.extends[op] {
-                    return false;
+                    return None;
                 }
             } else {
                 returns += 1;
@@ -488,12 +594,20 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                         .may_extend_to(self.states.get(b), &o.input, &o.output)
                 });
                 if !possible {
-                    return true;
+                    return Some(calls);
                 }
             }
             entry = self.next[entry as usize];
         }
-        false
+        None
+    }
+
+    /// The most operations a linearization extending the current configuration can
+    /// hold when an operation can never be linearized (as
+    /// [`PartitionSearch::doomed`] found) and `calls` call entries come before its
+    /// return: only those operations, itself excluded, can be added.
+    fn depth_bound(&self, calls: u32) -> u32 {
+        self.stack.len() as u32 + calls.saturating_sub(1)
     }
 
     /// Whether `state`, reached by linearizing `op`, is one that nothing can observe
@@ -502,13 +616,14 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     ///
     /// Let `R` be the pending reset ([`Model::resets_to`]) that returns first. Some
     /// reset is linearized by `R`'s return, so only operations called by then can
-    /// come before the first reset. If each of them is a reset, or accepted from every
-    /// state and extending ([`Model::always_accepts`], [`Model::extends`]), or
-    /// extending and impossible from every extension of `state`
-    /// ([`Model::may_extend_to`]), then until the first reset the search can only add
-    /// blind extending operations, whatever `state` is: the same ones from any other
-    /// state passing this test, and from the reset on the states agree. Walks at
-    /// most [`WALK_LIMIT`] entries.
+    /// come before the first reset. If `R` and each of them is a reset accepted from
+    /// every state (a put; not a lock's acquire, which the state decides), or
+    /// accepted from every state and extending ([`Model::always_accepts`],
+    /// [`Model::extends`]), or extending and impossible from every extension of
+    /// `state` ([`Model::may_extend_to`]), then until the first reset the search can
+    /// only add blind extending operations, whatever `state` is: the same ones from
+    /// any other state passing this test, and from the reset on the states agree.
+    /// Walks at most [`WALK_LIMIT`] entries.
     fn unobservable(&self, state: u32, op: u32) -> bool {
         let own = usize::from(self.resets[op as usize] != NO_RESET);
         if self.pending_resets <= own {
@@ -525,6 +640,9 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             let info = self.info[entry as usize];
             let other = info >> 1;
             if info & 1 == 1 && other != op && self.resets[other as usize] != NO_RESET {
+                if !self.blind[other as usize] {
+                    return false;
+                }
                 found = true;
                 break;
             }
@@ -539,7 +657,12 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             let info = self.info[entry as usize];
             let other = (info >> 1) as usize;
             entry = self.next[entry as usize];
-            if info & 1 == 1 || other == op as usize || self.resets[other] != NO_RESET {
+            // A reset is harmless only when accepted from every state: one the model
+            // may reject (a lock's acquire) tells states apart.
+            if info & 1 == 1
+                || other == op as usize
+                || (self.resets[other] != NO_RESET && self.blind[other])
+            {
                 continue;
             }
             let harmless = self.extends[other]
@@ -603,11 +726,41 @@ enum Attempted {
 impl<M: Model> Task for PartitionSearch<'_, M> {
     type Outcome = Outcome;
 
+    /// Searches; once the partition is found illegal in verbose mode with the doomed
+    /// pruning having ended some configuration, runs the report's search
+    /// ([`PartitionSearch::explain`]) before giving the outcome.
     fn run(&mut self, quantum: u64) -> Option<Outcome> {
         if self.outcome.is_none() {
             self.outcome = self.search(quantum);
+            if self.needs_explanation() {
+                // The verdict's memo is no longer needed: free it for the report's.
+                self.verdict_tables = Some((
+                    self.memo.len() as u64,
+                    (self.memo.heap_bytes() + self.states.heap_bytes() + self.tree.heap_bytes())
+                        as u64,
+                ));
+                self.memo = Memo::new();
+                self.explanation = Some(Box::new(self.explain()));
+            }
         }
-        self.outcome
+        let budget = EXPLAIN_STEPS.max(self.steps.saturating_mul(4));
+        if let Some(ex) = self.explanation.as_mut()
+            && !self.explained
+        {
+            if ex.steps >= budget {
+                return self.outcome;
+            }
+            ex.outcome = ex.search(quantum.min(budget - ex.steps));
+            if ex.outcome.is_none() {
+                return if ex.steps >= budget {
+                    self.outcome
+                } else {
+                    None
+                };
+            }
+            self.explained = true;
+        }
+        self.verdict()
     }
 }
 

@@ -16,34 +16,56 @@ use crate::result::{
 };
 use std::collections::BTreeMap;
 
-/// The result of a partition whose search ended as `how`.
+/// The result of a partition whose search ended as `how`. In verbose mode the
+/// records come from the report's search when it ran (see the `search` module).
 pub(crate) fn finish<M: Model>(
     mut search: PartitionSearch<'_, M>,
     how: Finish<Outcome>,
 ) -> PartitionResult {
-    let status = match how {
-        Finish::Done(Outcome::Linearizable) => PartitionStatus::Ok,
-        Finish::Done(Outcome::Illegal) => PartitionStatus::Illegal,
-        Finish::TimedOut => PartitionStatus::TimedOut,
-        Finish::Cancelled => PartitionStatus::Cancelled,
+    // A verdict found before the time ran out (or another partition cancelled this
+    // one) while the report's search was running still stands.
+    let status = match (search.verdict(), how) {
+        (Some(Outcome::Linearizable), _) => PartitionStatus::Ok,
+        (Some(Outcome::Illegal), _) => PartitionStatus::Illegal,
+        (None, Finish::Done(Outcome::Linearizable)) => PartitionStatus::Ok,
+        (None, Finish::Done(Outcome::Illegal)) => PartitionStatus::Illegal,
+        (None, Finish::TimedOut) => PartitionStatus::TimedOut,
+        (None, Finish::Cancelled) => PartitionStatus::Cancelled,
     };
-    let stack = search.unwind();
+    let mut explanation = search.explanation.take();
+    let explained = search.explained;
+    let verdict_steps = search.steps;
+    let (configurations, table_bytes) = search.verdict_tables.unwrap_or((
+        search.memo.len() as u64,
+        (search.memo.heap_bytes() + search.states.heap_bytes() + search.tree.heap_bytes()) as u64,
+    ));
+    let explain_steps = explanation.as_ref().map_or(0, |ex| ex.steps);
+    // The records to report: the report's search's when it finished or got further.
+    let use_explanation = explanation
+        .as_ref()
+        .is_some_and(|ex| ex.deepest > search.deepest);
+    let pruned = status == PartitionStatus::Illegal && explanation.is_some() && !explained;
+    let source: &mut PartitionSearch<'_, M> = match explanation.as_deref_mut() {
+        Some(ex) if use_explanation => ex,
+        _ => &mut search,
+    };
+    let stack = source.unwind();
     let linearization = (status == PartitionStatus::Ok).then(|| {
         stack
             .iter()
-            .map(|&k| search.history_index[k as usize])
+            .map(|&k| source.history_index[k as usize])
             .collect()
     });
-    let linearizations = search
-        .record
-        .then(|| export(&search, status == PartitionStatus::Illegal));
+    let linearizations = source.record.then(|| {
+        let mut l = export(source, status == PartitionStatus::Illegal);
+        l.pruned = pruned;
+        l
+    });
     let stats = SearchStats {
-        steps: search.steps,
-        configurations: search.memo.len() as u64,
+        steps: verdict_steps + explain_steps,
+        configurations,
         states: search.states.len() as u64,
-        table_bytes: (search.memo.heap_bytes()
-            + search.states.heap_bytes()
-            + search.tree.heap_bytes()) as u64,
+        table_bytes,
     };
     let mut operations = search.history_index.clone();
     operations.sort_unstable();
@@ -125,6 +147,7 @@ fn export<M: Model>(search: &PartitionSearch<'_, M>, illegal: bool) -> Lineariza
         longest,
         dead_ends,
         truncated: search.tree.overflowed(),
+        pruned: false,
     }
 }
 
