@@ -17,21 +17,30 @@
 // all) leaves the operation open until after the last event with an unknown
 // output. Lines whose process is not a number (the nemesis) are skipped.
 //
-// The models mirror raftlab's: key/value (partitioned by key; get, put, append;
-// kv-lab2 appends return the old value) whose unknown outputs match any state, and
-// a single register (read, write, compare-and-set, absent initial value) whose
-// unknown outputs do what the operation would do. Register values are interned to
-// integers, as porcupine's own register models use integers.
+// The models mirror raftlab's: key/value (-model kv: partitioned by key; get, put,
+// append; kv-lab2: appends return the old value) whose unknown outputs match any
+// state; the same operations unpartitioned (-model map: one search whose state is
+// the whole map, like raftlab's map model and porcupine's own KvNoPartition
+// tests); and a single register (read, write, compare-and-set, absent initial
+// value) whose unknown outputs do what the operation would do. Register values are
+// interned to integers, as porcupine's own register models use integers. Every
+// model gives porcupine a state Hash (porcupine v1.3.0 and later use it in their
+// cache of states; without one the cache compares every pair of states), so this
+// harness needs porcupine v1.3.0 or later.
 //
 // Only the check is timed (not reading or building the history). Each run is
 // preceded by a garbage collection. The run loop stops after -runs runs, once
 // -budget seconds have been spent and at least -min-runs runs were made, or after a
-// run that timed out (-timeout; verdict Unknown). The output
-// is one line:
+// run that timed out (-timeout; verdict Unknown). With -mem-limit, a check whose
+// process takes more memory than that is stopped and reported as Unknown
+// (reason=memory). The output is one line:
 //
-//	RESULT checker=porcupine file=F model=kv ops=N mode=fast threads=T verdict=Ok runs=K median_ms=.. cpu_median_ms=.. runs_ms=a,b,.. cpu_ms=a,b,..
+//	RESULT checker=porcupine version=V file=F model=kv ops=N mode=fast threads=T verdict=Ok runs=K median_ms=.. cpu_median_ms=.. peak_rss_kib=.. runs_ms=a,b,.. cpu_ms=a,b,..
 //
-// where cpu is the process's CPU time (all threads) spent during the check.
+// where cpu is the process's CPU time (all threads) spent during the check,
+// peak_rss_kib the process's peak resident memory (reading the file included) and
+// V the porcupine version the build recorded (-ldflags "-X main.porcupineVersion=V";
+// -version prints it).
 // Fast mode is CheckOperations (CheckOperationsTimeout with -timeout); verbose mode
 // is CheckOperationsVerbose, which also computes the partial linearizations.
 package main
@@ -40,6 +49,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"runtime"
 	"sort"
@@ -691,24 +701,113 @@ func kvModel() porcupine.Model {
 			}
 			return parts
 		},
-		Init:  func() any { return "" },
-		Step:  kvStep,
-		Equal: func(a, b any) bool { return a.(string) == b.(string) },
-		DescribeOperation: func(input, output any) string {
-			in, out := input.(kvInput), output.(kvOutput)
-			o := strconv.Quote(out.value)
-			if out.unknown {
-				o = "?"
+		Init:              func() any { return "" },
+		Step:              kvStep,
+		Equal:             func(a, b any) bool { return a.(string) == b.(string) },
+		Hash:              func(state any) uint64 { return hashString(state.(string)) },
+		DescribeOperation: describeKv,
+		DescribeState:     func(state any) string { return strconv.Quote(state.(string)) },
+	}
+}
+
+func describeKv(input, output any) string {
+	in, out := input.(kvInput), output.(kvOutput)
+	o := strconv.Quote(out.value)
+	if out.unknown {
+		o = "?"
+	}
+	switch in.op {
+	case opGet:
+		return fmt.Sprintf("get(%q) -> %s", in.key, o)
+	case opPut:
+		return fmt.Sprintf("put(%q, %q)", in.key, in.value)
+	}
+	return fmt.Sprintf("append(%q, %q) -> %s", in.key, in.value, o)
+}
+
+// hashString is 64-bit FNV-1a: the state hash porcupine's cache (v1.3.0 and later)
+// uses to avoid comparing every pair of states.
+func hashString(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// kvMap is the state of the unpartitioned key/value model: every key's value,
+// never modified once built (a step copies it). Keys whose value is empty are left
+// out, so that equal maps are equal states, as in raftlab's map model.
+type kvMap map[string]string
+
+func (m kvMap) with(key, value string) kvMap {
+	next := make(kvMap, len(m)+1)
+	for k, v := range m {
+		next[k] = v
+	}
+	if value == "" {
+		delete(next, key)
+	} else {
+		next[key] = value
+	}
+	return next
+}
+
+// mapStep is kvStep on the key's value in the whole map.
+func mapStep(state, input, output any) (bool, any) {
+	st := state.(kvMap)
+	in := input.(kvInput)
+	old := st[in.key]
+	ok, next := kvStep(old, input, output)
+	if !ok || next.(string) == old {
+		return ok, st
+	}
+	return true, st.with(in.key, next.(string))
+}
+
+// mapModel is kvModel without partitioning: one search over the whole history
+// whose state is the whole map (porcupine's own KvNoPartition tests check the
+// same way). Its hash combines the entries' hashes with XOR, so it does not
+// depend on Go's map order.
+func mapModel() porcupine.Model {
+	return porcupine.Model{
+		Init: func() any { return kvMap{} },
+		Step: mapStep,
+		Equal: func(a, b any) bool {
+			x, y := a.(kvMap), b.(kvMap)
+			if len(x) != len(y) {
+				return false
 			}
-			switch in.op {
-			case opGet:
-				return fmt.Sprintf("get(%q) -> %s", in.key, o)
-			case opPut:
-				return fmt.Sprintf("put(%q, %q)", in.key, in.value)
+			for k, v := range x {
+				if w, ok := y[k]; !ok || w != v {
+					return false
+				}
 			}
-			return fmt.Sprintf("append(%q, %q) -> %s", in.key, in.value, o)
+			return true
 		},
-		DescribeState: func(state any) string { return strconv.Quote(state.(string)) },
+		Hash: func(state any) uint64 {
+			var h uint64
+			for k, v := range state.(kvMap) {
+				e := fnv.New64a()
+				e.Write([]byte(k))
+				e.Write([]byte{0})
+				e.Write([]byte(v))
+				h ^= e.Sum64()
+			}
+			return h
+		},
+		DescribeOperation: describeKv,
+		DescribeState: func(state any) string {
+			st := state.(kvMap)
+			keys := make([]string, 0, len(st))
+			for k := range st {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			parts := make([]string, len(keys))
+			for i, k := range keys {
+				parts[i] = fmt.Sprintf("%q: %q", k, st[k])
+			}
+			return "{" + strings.Join(parts, ", ") + "}"
+		},
 	}
 }
 
@@ -749,6 +848,7 @@ func registerModel() porcupine.Model {
 		Init:  func() any { return 0 },
 		Step:  registerStep,
 		Equal: func(a, b any) bool { return a.(int) == b.(int) },
+		Hash:  func(state any) uint64 { return uint64(state.(int)) },
 		DescribeOperation: func(input, output any) string {
 			return fmt.Sprintf("%+v -> %+v", input, output)
 		},
@@ -814,11 +914,14 @@ func load(path, modelName string) ([]porcupine.Operation, porcupine.Model, strin
 	case "kv", "kv-lab2":
 		fam = kvFamily{}
 		model = kvModel()
+	case "map":
+		fam = kvFamily{}
+		model = mapModel()
 	case "register":
 		fam = &regFamily{values: map[string]int{}}
 		model = registerModel()
 	default:
-		return nil, model, "", fmt.Errorf("-model %s: expected kv, kv-lab2 or register", modelName)
+		return nil, model, "", fmt.Errorf("-model %s: expected kv, kv-lab2, map or register", modelName)
 	}
 	ops, err := pairUp(events, fam)
 	if err != nil {
@@ -867,6 +970,35 @@ func cpuTime() time.Duration {
 	return time.Duration(ts.sec)*time.Second + time.Duration(ts.nsec)
 }
 
+// porcupineVersion is the porcupine this binary was built with, as the build
+// sets it (go build -ldflags "-X main.porcupineVersion=v1.3.0"); "unknown" if not.
+var porcupineVersion = "unknown"
+
+// peakRSSKiB is the process's peak resident set size so far, in KiB, or -1.
+func peakRSSKiB() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return int64(ru.Maxrss) // KiB on Linux
+}
+
+// watchMemory ends the process with an Unknown RESULT line (reason=memory) once
+// the Go runtime holds more than limit bytes from the system: a check that would
+// exhaust the machine's memory reports Unknown instead, as one that runs out of
+// time does. head is the RESULT line's start.
+func watchMemory(limit uint64, head func() string) {
+	for range time.Tick(50 * time.Millisecond) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		if m.Sys > limit {
+			fmt.Printf("%s verdict=Unknown reason=memory runs=0 median_ms=na cpu_median_ms=na peak_rss_kib=%d runs_ms= cpu_ms=\n",
+				head(), peakRSSKiB())
+			os.Exit(0)
+		}
+	}
+}
+
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
 
 func median(v []time.Duration) time.Duration {
@@ -876,19 +1008,25 @@ func median(v []time.Duration) time.Duration {
 }
 
 func main() {
-	modelName := flag.String("model", "", "kv, kv-lab2 or register (default: guessed)")
+	modelName := flag.String("model", "", "kv, kv-lab2, map or register (default: guessed)")
 	mode := flag.String("mode", "fast", "fast (CheckOperations) or verbose (CheckOperationsVerbose)")
 	runs := flag.Int("runs", 11, "at most this many runs")
 	minRuns := flag.Int("min-runs", 3, "at least this many runs")
 	budget := flag.Float64("budget", 2, "stop after this many seconds once -min-runs runs are done")
 	timeout := flag.Float64("timeout", 0, "time budget of one check in seconds (0: none)")
 	procs := flag.Int("procs", 0, "GOMAXPROCS (0: leave as is)")
+	memLimit := flag.Float64("mem-limit", 0, "MiB the Go runtime may take from the system before the check is stopped as Unknown (0: no limit)")
+	version := flag.Bool("version", false, "print the porcupine version this binary was built with")
 	parseOnly := flag.Bool("parse-only", false, "read the history, print its operation count, do not check")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: porcupine-bench [flags] FILE\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *version {
+		fmt.Println(porcupineVersion)
+		return
+	}
 	if flag.NArg() != 1 || (*mode != "fast" && *mode != "verbose") {
 		flag.Usage()
 		os.Exit(3)
@@ -905,6 +1043,13 @@ func main() {
 	if *parseOnly {
 		fmt.Printf("PARSED file=%s model=%s ops=%d\n", path, name, len(history))
 		return
+	}
+	head := func() string {
+		return fmt.Sprintf("RESULT checker=porcupine version=%s file=%s model=%s ops=%d mode=%s threads=%d",
+			porcupineVersion, path, name, len(history), *mode, runtime.GOMAXPROCS(0))
+	}
+	if *memLimit > 0 {
+		go watchMemory(uint64(*memLimit*(1<<20)), head)
 	}
 	limit := time.Duration(*timeout * float64(time.Second))
 	check := func() porcupine.CheckResult {
@@ -947,7 +1092,7 @@ func main() {
 		}
 		return strings.Join(s, ",")
 	}
-	fmt.Printf("RESULT checker=porcupine file=%s model=%s ops=%d mode=%s threads=%d verdict=%s runs=%d median_ms=%s cpu_median_ms=%s runs_ms=%s cpu_ms=%s\n",
-		path, name, len(history), *mode, runtime.GOMAXPROCS(0), strings.Join(vs, "/"), len(walls),
-		ms(median(walls)), ms(median(cpus)), list(walls), list(cpus))
+	fmt.Printf("%s verdict=%s runs=%d median_ms=%s cpu_median_ms=%s peak_rss_kib=%d runs_ms=%s cpu_ms=%s\n",
+		head(), strings.Join(vs, "/"), len(walls),
+		ms(median(walls)), ms(median(cpus)), peakRSSKiB(), list(walls), list(cpus))
 }

@@ -15,17 +15,20 @@
 //!   DIR instead of timing it: key/value ones as Jepsen EDN maps (`ID.edn`),
 //!   register ones as `jepsen.util` log lines (`ID.log`), each also as our JSON lines
 //!   (`ID.jsonl`), and `manifest.tsv` (id, file, model, expected verdict, name).
-//! - `--time FILE [--model kv|kv-lab2|register] [--mode fast|verbose] [--runs N]
-//!   [--min-runs N] [--budget SECONDS] [--timeout SECONDS] [--threads N] [--stats]
-//!   [--unpruned]`
+//! - `--time FILE [--model kv|kv-lab2|map|register] [--mode fast|verbose] [--runs N]
+//!   [--min-runs N] [--budget SECONDS] [--timeout SECONDS] [--threads N]
+//!   [--mem-limit MIB] [--stats] [--unpruned]`
 //!   reads a history file (parsing is not timed), checks it at least `--min-runs`
 //!   (3) and at most `--runs` (11) times, stopping once `--budget` (2) seconds have
 //!   been spent or a run timed out (`--timeout`, none by default), and prints one
-//!   `RESULT key=value ...` line: verdict, median wall and CPU milliseconds, and
-//!   every run's figures. `--stats` adds a `STATS` line on the history's shape
-//!   (operations per partition, overlap, durations, gaps); `--unpruned` times the
-//!   plain search (`raftlab_checker::Unpruned`). The allocation counter is
-//!   off in this mode, so the check runs on the plain system allocator.
+//!   `RESULT key=value ...` line: verdict, median wall and CPU milliseconds, the
+//!   process's peak resident memory (`peak_rss_kib`, reading the file included),
+//!   and every run's figures. With `--mem-limit`, a process whose resident memory
+//!   passes that many MiB stops and reports Unknown (`reason=memory`). `--stats`
+//!   adds a `STATS` line on the history's shape (operations per partition, overlap,
+//!   durations, gaps); `--unpruned` times the plain search
+//!   (`raftlab_checker::Unpruned`). The allocation counter is off in this mode, so
+//!   the check runs on the plain system allocator.
 //! - `--help` prints these modes and exits.
 //!
 //! Exit codes: 0 done, 3 bad arguments, an unreadable `--time` file or an unwritable
@@ -35,7 +38,7 @@ use raftlab_checker::format::{self, ModelKind, Ops, jepsen, jsonl};
 use raftlab_checker::generate::{self, Rng, Shape};
 use raftlab_checker::kv::{KvInput, KvOp, KvOutput};
 use raftlab_checker::models::register::{RegInput, RegOutput};
-use raftlab_checker::models::{kv::KvModel, register::Register};
+use raftlab_checker::models::{kv::KvModel, map::MapModel, register::Register};
 use raftlab_checker::{CheckOptions, CheckResult, Model, Operation, Unpruned, Verdict, check};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::{BTreeMap, BTreeSet};
@@ -425,6 +428,34 @@ fn export(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A `kB` field of `/proc/self/status` (`VmHWM`: peak resident memory, `VmRSS`:
+/// resident now), in KiB; `None` where there is no such file.
+fn status_kib(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Starts a thread that ends the process with an Unknown `RESULT` line
+/// (`reason=memory`) once its resident memory passes `limit_kib`, so that a check
+/// that would exhaust the machine reports Unknown as one that runs out of time does.
+fn watch_memory(limit_kib: u64, head: String) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            if status_kib("VmRSS").is_some_and(|k| k > limit_kib) {
+                println!(
+                    "RESULT checker=raftlab {head} verdict=Unknown reason=memory runs=0 median_ms=na cpu_median_ms=na peak_rss_kib={} runs_ms= cpu_ms=",
+                    status_kib("VmHWM").unwrap_or(0)
+                );
+                let _ = std::io::stdout().flush();
+                std::process::exit(0);
+            }
+        }
+    });
+}
+
 /// The process's CPU time so far (all threads), if the platform tells it.
 #[cfg(target_os = "linux")]
 fn cpu_time() -> Option<Duration> {
@@ -460,6 +491,7 @@ struct TimeArgs {
     budget: Duration,
     timeout: Option<Duration>,
     threads: usize,
+    mem_limit_mib: Option<f64>,
     stats: bool,
     unpruned: bool,
 }
@@ -476,6 +508,7 @@ fn parse_time_args(args: &[String]) -> Result<TimeArgs, String> {
         budget: Duration::from_secs(2),
         timeout: None,
         threads: 0,
+        mem_limit_mib: None,
         stats: false,
         unpruned: false,
     };
@@ -505,8 +538,13 @@ fn parse_time_args(args: &[String]) -> Result<TimeArgs, String> {
                 t.model = Some(match value.as_str() {
                     "kv" => ModelKind::Kv,
                     "kv-lab2" => ModelKind::KvLab2,
+                    "map" => ModelKind::Map,
                     "register" => ModelKind::Register,
-                    m => return Err(format!("--model {m}: expected kv, kv-lab2 or register")),
+                    m => {
+                        return Err(format!(
+                            "--model {m}: expected kv, kv-lab2, map or register"
+                        ));
+                    }
                 })
             }
             "--mode" => {
@@ -521,6 +559,15 @@ fn parse_time_args(args: &[String]) -> Result<TimeArgs, String> {
             "--budget" => t.budget = seconds(value)?,
             "--timeout" => t.timeout = Some(seconds(value)?).filter(|d| !d.is_zero()),
             "--threads" => t.threads = count(value)?,
+            "--mem-limit" => {
+                t.mem_limit_mib = Some(
+                    value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|m| m.is_finite() && *m > 0.0)
+                        .ok_or_else(|| format!("--mem-limit: expected MiB > 0, found {value:?}"))?,
+                )
+            }
             f => return Err(format!("unknown option {f}")),
         }
     }
@@ -543,10 +590,19 @@ fn time_file(args: &[String]) -> Result<(), String> {
     .with_threads(t.threads);
     options.timeout = t.timeout;
     let head = format!(
-        "file={name} model={} ops={}",
+        "file={name} model={} ops={} mode={} threads={}",
         loaded.model.name(),
-        loaded.ops.len()
+        loaded.ops.len(),
+        if t.verbose { "verbose" } else { "fast" },
+        if t.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            t.threads
+        },
     );
+    if let Some(mib) = t.mem_limit_mib {
+        watch_memory((mib * 1024.0) as u64, head.clone());
+    }
     match &loaded.ops {
         Ops::Kv(ops) => {
             if t.stats {
@@ -555,10 +611,11 @@ fn time_file(args: &[String]) -> Result<(), String> {
                     shape(ops, |o| o.input.key.clone(), |o| kv_kind(&o.input))
                 );
             }
-            if t.unpruned {
-                timed(&head, &Unpruned(KvModel), ops, &options, &t)
-            } else {
-                timed(&head, &KvModel, ops, &options, &t)
+            match (t.unpruned, loaded.model) {
+                (false, ModelKind::Map) => timed(&head, &MapModel, ops, &options, &t),
+                (true, ModelKind::Map) => timed(&head, &Unpruned(MapModel), ops, &options, &t),
+                (false, _) => timed(&head, &KvModel, ops, &options, &t),
+                (true, _) => timed(&head, &Unpruned(KvModel), ops, &options, &t),
             }
         }
         Ops::Register(ops) => {
@@ -646,13 +703,7 @@ fn timed<M: Model>(
             .join(",")
     };
     println!(
-        "RESULT checker=raftlab {head} mode={} threads={} verdict={verdict} runs={} median_ms={} cpu_median_ms={} runs_ms={} cpu_ms={}",
-        if t.verbose { "verbose" } else { "fast" },
-        if t.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            t.threads
-        },
+        "RESULT checker=raftlab {head} verdict={verdict} runs={} median_ms={} cpu_median_ms={} peak_rss_kib={} runs_ms={} cpu_ms={}",
         walls.len(),
         ms(&median(&walls)),
         if cpu_known.len() == cpus.len() {
@@ -660,6 +711,7 @@ fn timed<M: Model>(
         } else {
             "na".to_string()
         },
+        status_kib("VmHWM").map_or(-1, |k| k as i64),
         walls.iter().map(ms).collect::<Vec<_>>().join(","),
         cpu_list(&cpus),
     );
