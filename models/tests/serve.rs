@@ -374,7 +374,7 @@ fn serve_refuses_bad_arguments_and_damaged_or_foreign_data() {
     let (code, err) = run(&[
         "serve", "--id", "2", "--peers", &peers, "--client", &client, "--data", &ds,
     ]);
-    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(code, Some(3), "{err}");
     assert!(
         err.contains("--id 2 is not below the 2 addresses of --peers"),
         "{err}"
