@@ -246,6 +246,8 @@ impl<S: Service> Node<S> {
                     self.execute(outs);
                 }
                 TimerKey::Clerk(conn) => {
+                    tracing::debug!(target: "raftlab::clerk", topic = "CLNT", node = self.me as u64,
+                        "c{conn} timer fired");
                     if let Some(s) = self.sessions.get_mut(&conn) {
                         let outs = s.clerk.on_timer();
                         self.clerk_outputs(conn, outs);
@@ -398,7 +400,11 @@ impl<S: Service> Node<S> {
                     to,
                     attempt,
                     request,
-                } => self.clerk_send(conn, to, attempt, request),
+                } => {
+                    tracing::debug!(target: "raftlab::clerk", topic = "CLNT", node = self.me as u64,
+                        "c{conn} attempt {attempt} of #{} to S{to}", request.seq);
+                    self.clerk_send(conn, to, attempt, request)
+                }
                 ClerkOutput::SetTimer(range) => {
                     let at = Instant::now() + draw(&mut self.rng, range);
                     self.timers.set(TimerKey::Clerk(conn), at);
