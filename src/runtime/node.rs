@@ -17,7 +17,7 @@
 //! a follower is served by the leader without knowing who leads. A call to a server whose
 //! connection is down fails at once, and the clerk moves on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -125,6 +125,13 @@ struct Forward {
     attempt: u64,
 }
 
+/// One clerk decision to carry out: the session, its outputs, the record its answer waits for.
+struct ClerkWork<S: Service> {
+    conn: ConnId,
+    outs: Vec<ClerkOutput<S::Op, S::Output>>,
+    after: Seq,
+}
+
 struct Session<S: Service> {
     clerk: Clerk<S::Op, S::Output>,
     op: Option<(S::Op, oneshot::Sender<Value>)>,
@@ -161,6 +168,9 @@ pub struct Node<S: Service> {
     sessions: BTreeMap<ConnId, Session<S>>,
     calls: BTreeMap<CallTag, Call>,
     forwards: BTreeMap<u64, Forward>,
+    /// Clerk outputs waiting to be carried out, in order (see `clerk_outputs_after`).
+    clerk_work: VecDeque<ClerkWork<S>>,
+    clerk_draining: bool,
     next_tag: u64,
     rng: StdRng,
     clerk_timing: ClerkTiming,
@@ -215,6 +225,8 @@ impl<S: Service> Node<S> {
             sessions: BTreeMap::new(),
             calls: BTreeMap::new(),
             forwards: BTreeMap::new(),
+            clerk_work: VecDeque::new(),
+            clerk_draining: false,
             next_tag: 0,
             rng: parts.rng,
             clerk_timing: parts.clerk_timing,
@@ -389,6 +401,28 @@ impl<S: Service> Node<S> {
     /// Carries out a clerk's outputs; its answer to the client (if it finished) waits
     /// for record `after`.
     fn clerk_outputs_after(
+        &mut self,
+        conn: ConnId,
+        outs: Vec<ClerkOutput<S::Op, S::Output>>,
+        after: Seq,
+    ) {
+        // A send can be answered at once (this server's own core, or a link that is
+        // down), and that answer makes the clerk decide again. Carrying the new decision
+        // out in the middle of the old list would let the old list's later outputs (its
+        // `SetTimer`) overwrite the new ones; so answers queue behind the list that
+        // caused them, as events do.
+        self.clerk_work.push_back(ClerkWork { conn, outs, after });
+        if self.clerk_draining {
+            return;
+        }
+        self.clerk_draining = true;
+        while let Some(ClerkWork { conn, outs, after }) = self.clerk_work.pop_front() {
+            self.carry_out_clerk(conn, outs, after);
+        }
+        self.clerk_draining = false;
+    }
+
+    fn carry_out_clerk(
         &mut self,
         conn: ConnId,
         outs: Vec<ClerkOutput<S::Op, S::Output>>,
@@ -627,3 +661,7 @@ impl<S: Service> Node<S> {
 
 /// The Raft persist record type of a service.
 pub type PersistOf<S> = Persist<Request<<S as crate::rsm::StateMachine>::Op>>;
+
+#[cfg(test)]
+#[path = "node_tests.rs"]
+mod tests;

@@ -44,6 +44,11 @@ impl<K: Ord + Copy> Timers<K> {
         }
     }
 
+    /// When `key` fires, if it is set.
+    pub fn deadline(&self, key: &K) -> Option<Instant> {
+        self.by_key.get(key).copied()
+    }
+
     /// The earliest deadline.
     pub fn next(&self) -> Option<Instant> {
         self.by_time.first().map(|&(at, _)| at)
