@@ -9,13 +9,12 @@ use crate::rsm::server::ServerConfig;
 use rand::SeedableRng;
 use std::time::Duration;
 
+/// What a test reads of the frames a node queued for one peer (`None` for itself).
+type Frames = Option<mpsc::Receiver<Vec<u8>>>;
+
 /// A fresh follower `me` of three servers; `up` says which peer links are up. Returns
 /// the node and each peer's frame queue.
-fn node(
-    me: NodeId,
-    up: [bool; 3],
-    timing: ClerkTiming,
-) -> (Node<KvStore>, Vec<Option<mpsc::Receiver<Vec<u8>>>>) {
+fn node(me: NodeId, up: [bool; 3], timing: ClerkTiming) -> (Node<KvStore>, Vec<Frames>) {
     let (server, outputs) = Server::<KvStore>::restore(
         ServerConfig {
             raft: raft::Config::new(me, 3),
