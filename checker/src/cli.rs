@@ -149,12 +149,22 @@ fn read_text(path: &Path) -> Result<String, String> {
     })
 }
 
+/// A number as a person would write it: plain while short, scientific when huge.
+fn readable(x: f64) -> String {
+    if x.is_finite() && x.abs() >= 1e15 {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 fn run(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
     // The budget must also fit in a Duration (1e300 seconds does not).
     let budget = Duration::try_from_secs_f64(args.timeout).map_err(|_| {
         format!(
-            "--timeout {}: expected a number of seconds ≥ 0",
-            args.timeout
+            "--timeout {}: expected a number of seconds from 0 to {:.1e}",
+            readable(args.timeout),
+            Duration::MAX.as_secs_f64()
         )
     })?;
     let name = args.file.display().to_string();
