@@ -141,7 +141,10 @@ pub trait Model: Sync {
     /// and `may_extend_to` looks only at the operation's component. A search of
     /// several components that does not run by components (the report's search of
     /// an illegal partition) switches those hooks off. The default, `None`, is always
-    /// safe.
+    /// safe for a model whose hooks speak of whole states; a wrapper that forwards
+    /// the hooks of a model with components must forward this too (as
+    /// [`crate::models::independent`]'s wrappers do), or the search would take a
+    /// component state for a whole one.
     fn component<'a>(&self, input: &'a Self::Input) -> Option<&'a str> {
         let _ = input;
         None
