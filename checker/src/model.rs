@@ -126,6 +126,30 @@ pub trait Model: Sync {
         true
     }
 
+    /// The independent component the operation acts on, when the object is a product
+    /// of independent ones (a map is one string per key): `Some(name)` promises that
+    /// [`Model::step`] reads and changes only that component, so operations of
+    /// different components commute. The *component state* of a component is then
+    /// the state [`Model::init`] reaches by that component's operations alone.
+    ///
+    /// When every operation of a partition has a component, the search of that one
+    /// partition exploits the independence without splitting the history (see the
+    /// `search` module): it still linearizes the whole history against the whole
+    /// state, but memoizes dead ends per component, and it applies the pruning hooks
+    /// ([`Model::extends`], [`Model::resets_to`], [`Model::may_extend_to`]) to
+    /// component states: `resets_to` gives the component state after the operation,
+    /// and `may_extend_to` looks only at the operation's component. A search of
+    /// several components that does not run by components (the report's search of
+    /// an illegal partition) switches those hooks off. The default, `None`, is always
+    /// safe for a model whose hooks speak of whole states; a wrapper that forwards
+    /// the hooks of a model with components must forward this too (as
+    /// [`crate::models::independent`]'s wrappers do), or the search would take a
+    /// component state for a whole one.
+    fn component<'a>(&self, input: &'a Self::Input) -> Option<&'a str> {
+        let _ = input;
+        None
+    }
+
     /// Describes an operation for reports, such as `get('k') -> 'v'`.
     fn describe_operation(&self, input: &Self::Input, output: &Self::Output) -> String;
 
@@ -229,8 +253,9 @@ impl<N: NondeterministicModel> Model for PowerSet<N> {
 }
 
 /// A model with the search's pruning hooks switched off ([`Model::extends`],
-/// [`Model::resets_to`], [`Model::always_accepts`], [`Model::may_extend_to`] keep
-/// their defaults): the plain Wing-Gong/Lowe search with its memo, as other checkers
+/// [`Model::resets_to`], [`Model::always_accepts`], [`Model::may_extend_to`] and
+/// [`Model::component`] keep their defaults): the plain Wing-Gong/Lowe search with
+/// its memo (and its greedy step for read-only operations), as other checkers
 /// run it. For measuring what the pruning gains, and for testing that it changes no
 /// verdict.
 #[derive(Clone, Debug, Default)]

@@ -516,3 +516,78 @@ fn jepsen_workloads_end_to_end() {
     assert_eq!(r.code, 3);
     assert!(r.err.contains("bank workload"), "{}", r.err);
 }
+
+/// The JSON payload embedded in an HTML view.
+fn payload(page: &str) -> serde_json::Value {
+    let start = r#"<script type="application/json" id="payload">"#;
+    let from = page.find(start).expect("the payload script") + start.len();
+    let len = page[from..].find("</script>").expect("its end");
+    serde_json::from_str(&page[from..from + len]).expect("the payload is JSON")
+}
+
+/// The view opens where the first illegal partition got stuck. On porcupine's
+/// 50-client log partitioned by key, that is key '0''s get of line 1300, the first
+/// operation the text report says cannot come next: at default zoom it is thousands
+/// of pixels to the right, past the edge of any window.
+#[test]
+fn the_html_view_opens_at_the_first_stuck_operation_of_the_first_illegal_partition() {
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/porcupine/kv/c50-bad.txt"
+    );
+    let html = dir().join("c50-bad.html");
+    let r = lincheck(&[f, "--model", "kv", "--html", html.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}{}", r.out, r.err);
+    let first = r
+        .out
+        .lines()
+        .skip_while(|l| !l.contains("it stops before"))
+        .nth(1)
+        .expect("the first operation that cannot come next");
+    assert!(
+        r.out
+            .contains("partition key '0' (230 operations) is not linearizable"),
+        "{}",
+        r.out
+    );
+    assert!(
+        first.contains("[client 1, call 1299, return 1362, line 1300]"),
+        "{first}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    let data = payload(&page);
+    let stuck = &data["stuck"];
+    let index = stuck["partition"].as_u64().expect("a partition") as usize;
+    let part = &data["partitions"][index];
+    assert_eq!(part["name"], "key '0'", "the first illegal partition");
+    for earlier in &data["partitions"].as_array().unwrap()[..index] {
+        assert_ne!(earlier["status"], "Illegal");
+    }
+    let op = &part["ops"][stuck["op"].as_u64().expect("an operation") as usize];
+    assert_eq!(op["id"], stuck["id"]);
+    assert_eq!(op["client"], 1);
+    assert_eq!(op["call"], 1299);
+    assert!(
+        op["desc"]
+            .as_str()
+            .unwrap()
+            .starts_with("get('0') -> 'x 15 8 yx 32 0 y"),
+        "{op}"
+    );
+    assert!(
+        op["c"].as_u64().unwrap() * 28 > 4000,
+        "off-screen at the default zoom: {op}"
+    );
+    // The script outlines it and scrolls to it on load.
+    assert!(page.contains("data.stuck.op === pos) bar.classList.add(\"stuck\")"));
+    assert!(page.contains("scroller.scrollLeft = "));
+    assert!(page.contains("\nscrollToStuck();\n"));
+
+    // An Ok history has nowhere to scroll to.
+    let ok = file("ok-view.jsonl", KV_OK);
+    let html = dir().join("ok-view.html");
+    let r = lincheck(&[&ok, "--html", html.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.out, r.err);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(payload(&page)["stuck"], serde_json::Value::Null);
+}

@@ -13,6 +13,7 @@ use proptest::prelude::*;
 use raftlab_checker::generate::{self, Rng, Shape};
 use raftlab_checker::models::independent::{Independent, Keyed, StartingAt};
 use raftlab_checker::models::kv::KvModel;
+use raftlab_checker::models::map::MapModel;
 use raftlab_checker::models::mutex::{MutexInput, MutexModel, MutexOutput};
 use raftlab_checker::models::register::{RegInput, RegOutput, RegValue, Register};
 use raftlab_checker::models::set::{SetModel, SetOutput};
@@ -412,6 +413,8 @@ proptest! {
         let mut h = generate::history(&KvModel, &shape, &mut rng, generate::kv_input(keys, 60, 15, false));
         generate::corrupt_kv_read(&mut h, seed as usize);
         same_prefix_as_plain(&KvModel, &h)?;
+        // The same history checked whole: the verdict search runs by components.
+        same_prefix_as_plain(&MapModel, &h)?;
         let mut h = generate::history(&SetModel, &shape, &mut rng, generate::set_input(3));
         for op in &mut h {
             if let SetOutput::Read(s) = &mut op.output && rng.percent(40) {

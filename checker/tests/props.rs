@@ -1,6 +1,8 @@
 //! Property tests: generated linearizable histories are Ok, a corrupted read is
-//! Illegal, the search agrees with brute force on tiny histories, and the verdict
-//! does not depend on partition order or thread count.
+//! Illegal, the search agrees with brute force on tiny histories, the verdict
+//! does not depend on partition order or thread count, and the search of a whole
+//! multi-key history by components (the map model) agrees with the per-key
+//! partitions and with the plain search, and returns a real linearization.
 
 use proptest::prelude::*;
 use raftlab_checker::generate::{self, Rng, Shape};
@@ -59,6 +61,34 @@ fn brute_force<M: Model>(model: &M, h: &[Operation<M::Input, M::Output>]) -> boo
         false
     }
     go(model, h, &mut vec![false; h.len()], &model.init())
+}
+
+/// Whether `order` (history indices) is a linearization of all of `h`: every
+/// operation once, the model accepts each step, and no operation comes after one
+/// that was called after it returned.
+fn is_linearization<M: Model>(
+    model: &M,
+    h: &[Operation<M::Input, M::Output>],
+    order: &[usize],
+) -> bool {
+    let mut seen = vec![false; h.len()];
+    let mut state = model.init();
+    for (pos, &i) in order.iter().enumerate() {
+        if std::mem::replace(&mut seen[i], true) {
+            return false;
+        }
+        let Some(next) = model.step(&state, &h[i].input, &h[i].output) else {
+            return false;
+        };
+        state = next;
+        if order[..pos]
+            .iter()
+            .any(|&j| h[i].ret.is_some_and(|r| r < h[j].call))
+        {
+            return false;
+        }
+    }
+    seen.iter().all(|&s| s)
 }
 
 /// The key/value model with its partitions handed out in a shuffled order.
@@ -250,5 +280,120 @@ proptest! {
         if plain.verdict != Verdict::Unknown {
             prop_assert_eq!(pruned.verdict, plain.verdict);
         }
+    }
+
+    #[test]
+    fn component_search_agrees_with_brute_force_on_tiny_multi_key_histories(seed: u64, n in 1usize..8, keys in 2u64..4, lab2: bool, crash in 0u32..30, puts in 0u32..30) {
+        let mut rng = Rng::new(seed);
+        let mut h = generate::history(&MapModel, &shape(3, n, crash), &mut rng, generate::kv_input(keys, 50, puts, lab2));
+        shuffle_reads(&mut h, &mut rng, 40);
+        let truth = brute_force(&MapModel, &h);
+        prop_assert_eq!(ok(&MapModel, &h), truth);
+        let fast = check(&MapModel, &h, &CheckOptions::new()).unwrap();
+        prop_assert_eq!(fast.verdict == Verdict::Ok, truth);
+        if truth {
+            let order = fast.partitions[0].linearization.clone().unwrap();
+            prop_assert!(is_linearization(&MapModel, &h, &order));
+        }
+    }
+
+    #[test]
+    fn component_search_agrees_with_partitions_and_plain_search_on_crowded_histories(seed: u64, clients in 2usize..12, n in 1usize..160, keys in 2u64..6, lab2: bool, crash in 0u32..10, puts in 0u32..25, percent in 0u32..12) {
+        let mut rng = Rng::new(seed);
+        let shape = Shape { clients, ops: n, max_gap: 3, max_duration: 20, crash_percent: crash };
+        let mut h = generate::history(&MapModel, &shape, &mut rng, generate::kv_input(keys, 50, puts, lab2));
+        shuffle_reads(&mut h, &mut rng, percent);
+        let one = CheckOptions::new().with_threads(1);
+        let whole = check(&MapModel, &h, &one).unwrap();
+        let parts = check(&KvModel, &h, &one).unwrap();
+        prop_assert_ne!(whole.verdict, Verdict::Unknown);
+        prop_assert_eq!(whole.verdict, parts.verdict);
+        let verbose = check(&MapModel, &h, &CheckOptions::verbose().with_threads(1)).unwrap();
+        prop_assert_eq!(verbose.verdict, whole.verdict);
+        if whole.verdict == Verdict::Ok {
+            let order = whole.partitions[0].linearization.clone().unwrap();
+            prop_assert!(is_linearization(&MapModel, &h, &order));
+        }
+        if percent == 0 {
+            prop_assert_eq!(whole.verdict, Verdict::Ok);
+        }
+        // The plain search of the whole history (no components, no prunings) can
+        // take exponential time: compare when it ends.
+        let budget = one.with_timeout(std::time::Duration::from_millis(300));
+        let plain = check(&Unpruned(MapModel), &h, &budget).unwrap();
+        if plain.verdict != Verdict::Unknown {
+            prop_assert_eq!(whole.verdict, plain.verdict);
+        }
+    }
+}
+
+/// The verdict and, for an illegal history, the reported longest prefix (its
+/// length, and whether it is only a lower bound) of the whole-map check.
+fn verdict_and_prefix<M: Model>(
+    model: &M,
+    h: &[Operation<M::Input, M::Output>],
+) -> (Verdict, Option<(usize, bool)>) {
+    let r = check(model, h, &CheckOptions::verbose().with_threads(1)).unwrap();
+    let prefix = r
+        .partitions
+        .iter()
+        .find(|p| p.status == PartitionStatus::Illegal)
+        .map(|p| {
+            let lin = p.linearizations.as_ref().expect("verbose records");
+            (lin.longest_overall().map_or(0, |(_, len)| len), lin.pruned)
+        });
+    (r.verdict, prefix)
+}
+
+/// A small multi-key history with some reads given another read's value: `n`
+/// operations of 3 or 4 clients over `keys` keys.
+fn small_multi_key(seed: u64, n: usize, keys: u64) -> Vec<Operation<KvInput, KvOutput>> {
+    let mut rng = Rng::new(seed);
+    let crash = rng.below(15) as u32;
+    let puts = rng.below(30) as u32;
+    let lab2 = rng.percent(30);
+    let clients = 3 + rng.below(2) as usize;
+    let mut h = generate::history(
+        &MapModel,
+        &shape(clients, n, crash),
+        &mut rng,
+        generate::kv_input(keys, 50, puts, lab2),
+    );
+    shuffle_reads(&mut h, &mut rng, 35);
+    h
+}
+
+/// The search by components (the map model checks a multi-key history whole) gives
+/// the plain search's verdict and reports the plain search's longest prefix, exactly,
+/// on 400 small histories of 2 to 4 keys, of which many are illegal and many not.
+#[test]
+fn component_search_reports_the_plain_searchs_verdict_and_prefix() {
+    let mut counts = [0usize; 2];
+    for seed in 0..400u64 {
+        let h = small_multi_key(seed, 6 + (seed % 13) as usize, 2 + seed % 3);
+        let by_components = verdict_and_prefix(&MapModel, &h);
+        let plain = verdict_and_prefix(&Unpruned(MapModel), &h);
+        assert_eq!(by_components, plain, "seed {seed}: {h:?}");
+        assert_ne!(by_components.0, Verdict::Unknown);
+        if let Some((_, lower_bound)) = by_components.1 {
+            assert!(
+                !lower_bound,
+                "seed {seed}: the report's search ran to its end"
+            );
+        }
+        counts[usize::from(by_components.0 == Verdict::Illegal)] += 1;
+    }
+    assert!(counts.iter().all(|&c| c >= 100), "Ok, Illegal: {counts:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn component_search_reports_the_plain_searchs_verdict_and_prefix_on_random_histories(seed: u64, n in 1usize..20, keys in 2u64..6) {
+        let h = small_multi_key(seed, n, keys);
+        prop_assert_eq!(verdict_and_prefix(&MapModel, &h), verdict_and_prefix(&Unpruned(MapModel), &h));
+        let fast = check(&MapModel, &h, &CheckOptions::new()).unwrap().verdict;
+        prop_assert_eq!(fast, verdict_and_prefix(&MapModel, &h).0);
     }
 }

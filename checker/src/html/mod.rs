@@ -15,16 +15,21 @@
 //!   operations that could have come next and whether the model rejected them;
 //!   a click makes the selection stick (Escape or a click on empty space clears it);
 //! - annotations (notes with a time range) in a row of their own;
-//! - a zoom control and a filter that hides Ok partitions, for long histories.
+//! - a zoom control and a filter that hides Ok partitions, for long histories;
+//! - on opening, the first illegal partition scrolled into view, across to where it
+//!   got stuck: the first operation that could not come next after its longest
+//!   partial linearization (the first one the text report names after "it stops
+//!   before"), outlined.
 //!
 //! The payload per partition: `ops` (client, call/return rank and time,
 //! description, metadata), `states` (descriptions), `steps` (`[parent, op, state]`),
 //! `longest` (per operation, the last step of its longest linearization), `full`
-//! (Ok partitions: the linearization), `dead_ends` and flags.
+//! (Ok partitions: the linearization), `dead_ends` and flags. At the top, `stuck`:
+//! where the page opens ([`stuck_operation`]), or null.
 
 use crate::history::{Annotation, Operation, Time};
 use crate::model::Model;
-use crate::result::{CheckResult, PartitionResult};
+use crate::result::{CheckResult, PartitionResult, PartitionStatus};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io;
@@ -167,6 +172,32 @@ fn partition_payload<M: Model>(
     })
 }
 
+/// Where the page opens: the first illegal partition with records (its index in
+/// `result.partitions`) and, by its position in that partition, the first operation
+/// that could not come next after the partition's longest partial linearization; or,
+/// when no attempt after it was recorded, the first operation (in partition order)
+/// that linearization leaves out. `None` when no illegal partition has records.
+pub fn stuck_operation(result: &CheckResult) -> Option<(usize, usize)> {
+    let (index, part) = result
+        .partitions
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.status == PartitionStatus::Illegal && p.linearizations.is_some())?;
+    let lin = part.linearizations.as_ref()?;
+    let end = lin.longest_overall().map(|(step, _)| step);
+    let pos = |op: usize| part.operations.iter().position(|&i| i == op);
+    if let Some(first) = lin.dead_ends.get(&end).and_then(|a| a.first()) {
+        return Some((index, pos(first.op)?));
+    }
+    let done: BTreeSet<usize> = end
+        .map_or(Vec::new(), |e| lin.path(e))
+        .iter()
+        .map(|s| s.op)
+        .collect();
+    let left = part.operations.iter().position(|i| !done.contains(i))?;
+    Some((index, left))
+}
+
 /// The page for `history` checked against `model` with result `result`.
 pub fn render<M: Model>(
     model: &M,
@@ -186,6 +217,11 @@ pub fn render<M: Model>(
         "operations": history.len(),
         "elapsed_ms": result.elapsed.as_secs_f64() * 1e3,
         "partitions": partitions,
+        "stuck": stuck_operation(result).map(|(partition, op)| json!({
+            "partition": partition,
+            "op": op,
+            "id": result.partitions[partition].operations[op],
+        })),
     });
     // Inside <script>, "<" must not start a tag: JSON allows it escaped.
     let text = payload
@@ -205,4 +241,68 @@ pub fn write<M: Model>(
     options: &HtmlOptions,
 ) -> io::Result<()> {
     std::fs::write(path, render(model, history, result, options))
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::check::{CheckOptions, check};
+    use crate::models::kv::{KvInput, KvModel, KvOp, KvOutput};
+
+    fn op(
+        key: &str,
+        kvop: KvOp,
+        value: &str,
+        out: &str,
+        call: Time,
+    ) -> Operation<KvInput, KvOutput> {
+        Operation {
+            client: 0,
+            input: KvInput {
+                op: kvop,
+                key: key.into(),
+                value: value.into(),
+            },
+            call,
+            output: KvOutput::known(out),
+            ret: Some(call + 1),
+            meta: None,
+        }
+    }
+
+    #[test]
+    fn the_page_opens_at_the_first_stuck_operation_of_the_first_illegal_partition() {
+        // Key 'a' is fine; 'b' (put 1; get -> 1; get -> 7, in sequence) gets stuck
+        // before its third operation; 'c' is illegal too, but comes later.
+        let h = vec![
+            op("a", KvOp::Put, "1", "", 0),
+            op("b", KvOp::Put, "1", "", 2),
+            op("c", KvOp::Get, "", "9", 3),
+            op("b", KvOp::Get, "", "1", 4),
+            op("a", KvOp::Get, "", "1", 5),
+            op("b", KvOp::Get, "", "7", 6),
+        ];
+        let r = check(&KvModel, &h, &CheckOptions::verbose()).unwrap();
+        let names: Vec<&str> = r.partitions.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["key 'a'", "key 'b'", "key 'c'"]);
+        let (part, pos) = stuck_operation(&r).expect("an illegal partition");
+        assert_eq!(part, 1);
+        assert_eq!(r.partitions[1].operations[pos], 5, "the get of 7");
+        let page = render(&KvModel, &h, &r, &HtmlOptions::default());
+        assert!(page.contains(r#""stuck":{"id":5,"op":2,"partition":1}"#));
+
+        // Without a recorded attempt after the longest prefix, the first operation
+        // it leaves out.
+        let mut r = r;
+        let lin = r.partitions[1].linearizations.as_mut().unwrap();
+        lin.dead_ends.clear();
+        assert_eq!(stuck_operation(&r), Some((1, 2)));
+        // Without records, or without an illegal partition, nowhere.
+        r.partitions[1].linearizations = None;
+        assert_eq!(stuck_operation(&r), Some((2, 0)));
+        r.partitions[2].linearizations = None;
+        assert_eq!(stuck_operation(&r), None);
+        let ok = check(&KvModel, &h[..2], &CheckOptions::verbose()).unwrap();
+        assert_eq!(stuck_operation(&ok), None);
+    }
 }

@@ -83,6 +83,12 @@ where
         self.0.may_extend_to(state, &input.input, output)
     }
 
+    /// The inner model's: within a key's partition the inner model's components are
+    /// independent as they are in the inner model.
+    fn component<'a>(&self, input: &'a Keyed<M::Input>) -> Option<&'a str> {
+        self.0.component(&input.input)
+    }
+
     fn describe_operation(&self, input: &Keyed<M::Input>, output: &M::Output) -> String {
         format!(
             "[{}] {}",
@@ -130,7 +136,13 @@ impl<M: Model> Model for StartingAt<M> {
         self.0.extends(input)
     }
 
+    /// The inner model's, except for an operation with a component
+    /// ([`Model::component`]): the inner model gives the component state after it
+    /// as reached from its own initial state, not from this one, so none is given.
     fn resets_to(&self, input: &M::Input, output: &M::Output) -> Option<M::State> {
+        if self.0.component(input).is_some() {
+            return None;
+        }
         self.0.resets_to(input, output)
     }
 
@@ -140,6 +152,12 @@ impl<M: Model> Model for StartingAt<M> {
 
     fn may_extend_to(&self, state: &M::State, input: &M::Input, output: &M::Output) -> bool {
         self.0.may_extend_to(state, input, output)
+    }
+
+    /// The inner model's (the search by components needs it to know that the inner
+    /// model's hooks speak of component states).
+    fn component<'a>(&self, input: &'a M::Input) -> Option<&'a str> {
+        self.0.component(input)
     }
 
     fn describe_operation(&self, input: &M::Input, output: &M::Output) -> String {
@@ -190,5 +208,66 @@ mod tests {
             )
             .is_some()
         );
+    }
+
+    /// A map that holds 'x' at key 'a' before the history: the wrappers keep the
+    /// map's components, and the start's other keys stay visible after a put.
+    #[test]
+    fn wrappers_keep_the_inner_models_components() {
+        use crate::check::{CheckOptions, check};
+        use crate::model::Unpruned;
+        use crate::models::kv::{KvInput, KvOp, KvOutput};
+        use crate::models::map::MapModel;
+        use crate::models::value::Value;
+        use crate::result::Verdict;
+        let kv = |op: KvOp, key: &str, value: &str| KvInput {
+            op,
+            key: key.into(),
+            value: value.into(),
+        };
+        let start = MapModel.init().with("a", Value::from("x"));
+        let m = StartingAt(MapModel, start);
+        let put = kv(KvOp::Put, "b", "1");
+        assert_eq!(m.component(&put), Some("b"));
+        assert_eq!(m.resets_to(&put, &KvOutput::known("")), None);
+        let keyed = Keyed {
+            key: "k".into(),
+            input: put.clone(),
+        };
+        assert_eq!(Independent(MapModel).component(&keyed), Some("b"));
+        let op = |input: KvInput, out: &str, call: i64| Operation {
+            client: 0,
+            input,
+            call,
+            output: KvOutput::known(out),
+            ret: Some(call + 10),
+            meta: None,
+        };
+        // 'a' gets "2" then "1" appended (the first append returns before the put of
+        // 'b' is called, the second runs across it), then reads "x21": linearizable
+        // only as append 2, append 1, put, get. A search that took the put of 'b'
+        // for a reset of the whole state would take the two orders of the appends
+        // for one (nothing reads 'a' before the put) and find none.
+        let mut h = vec![
+            op(kv(KvOp::Append, "a", "1"), "", 0),
+            op(kv(KvOp::Append, "a", "2"), "", 0),
+            op(kv(KvOp::Put, "b", "p"), "", 10),
+            op(kv(KvOp::Get, "a", ""), "x21", 40),
+        ];
+        h[0].ret = Some(5);
+        h[1].ret = Some(30);
+        h[2].ret = Some(15);
+        for (i, o) in h.iter_mut().enumerate() {
+            o.client = i as u64;
+        }
+        for options in [CheckOptions::new(), CheckOptions::verbose()] {
+            assert_eq!(check(&m, &h, &options).unwrap().verdict, Verdict::Ok);
+            let plain = check(&Unpruned(m.clone()), &h, &options).unwrap();
+            assert_eq!(plain.verdict, Verdict::Ok);
+        }
+        h[3].output = KvOutput::known("x12y");
+        for options in [CheckOptions::new(), CheckOptions::verbose()] {
+            assert_eq!(check(&m, &h, &options).unwrap().verdict, Verdict::Illegal);
+        }
     }
 }

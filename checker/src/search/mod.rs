@@ -57,6 +57,65 @@
 //! restores the state and goes on with the level below. With nothing to pop, the
 //! partition is not linearizable.
 //!
+//! # Components: one search over independent objects
+//!
+//! A model may say that it is a product of independent objects ([`Model::component`]:
+//! the whole-map key/value model, one string per key). When every operation of the
+//! partition has a component, the search still linearizes the whole history against
+//! the whole state (it finds one linearization of everything, or none), but three
+//! facts keep it from multiplying the work of the components together. Write
+//! `P_c(C)` for the *projection* of a configuration `C` on component `c`: the set of
+//! `c`'s operations linearized, and `c`'s component state (what `c`'s operations alone
+//! make of the initial state). The projection is itself a configuration of the search
+//! of `c`'s operations alone, and:
+//!
+//! 1. *One component at a time.* Let `r` be the first return entry in the list and
+//!    `k` its operation's component. If `C` can be completed at all, it can be
+//!    completed by linearizing next an operation of `k` called before `r`: in any
+//!    completion, the first operation `x` of `k` comes no later than `r` (which is of
+//!    `k`), so `x` was called before `r` returned; moving `x` to the front passes only
+//!    operations of other components (which commute with it) that are still pending,
+//!    so return no earlier than `r`, hence not before `x` was called: the real-time
+//!    order still holds. So [`PartitionSearch::open`] offers only `k`'s candidates.
+//!    They are also exactly the candidates of `k`'s own search at `P_k(C)`.
+//! 2. *Dead projections.* `C` can be completed if and only if each projection can be
+//!    completed within its component. (Only if: a completion of `C`, restricted to
+//!    `c`, completes `P_c(C)`, since `c`'s steps depend only on `c`'s state. If: the
+//!    components' completions and the real-time order of the operations left are
+//!    together acyclic, by the argument of Herlihy and Wing's locality theorem, so
+//!    some order extends them all; every operation left returns no earlier than any
+//!    linearized operation was called, so it may follow the linearized prefix.) So
+//!    every dead configuration has a component to *blame*: one whose projection is
+//!    dead. Each way a configuration dies names it: a doomed read of component `c`
+//!    blames `c`; no candidate left (all rejected, or leading to configurations blamed
+//!    on `k`) blames `k` (the candidates of `P_k(C)` were all tried, so `P_k(C)` is
+//!    dead; for the greedy step, by its argument within `k`); a child blamed on
+//!    `c ≠ k` blames `c` at once, because the move changed only `k`'s projection.
+//! 3. *Backjumping.* A dead projection is recorded in the component's own memo
+//!    (`cmemo`, (linearized set of the component, component state, or
+//!    [`UNOBSERVABLE`] as the search of the component alone would key it)); a configuration
+//!    whose projection is recorded there is dead without a search. And when a
+//!    configuration dies blamed on `c`, so does every configuration on the stack
+//!    down to the one before the last move of `c` (they share the projection): the
+//!    search pops them all ([`PartitionSearch::fail`]) and goes on with that move's
+//!    alternatives. The whole memo keeps each configuration's blame so that meeting
+//!    it again blames the same component.
+//!
+//! The prunings run per component ([`PartitionSearch::doomed`] and
+//! [`PartitionSearch::unobservable`] look only at the operations of one component,
+//! with component states). So the cost is about the sum of the components' searches,
+//! not their product: the 50-client histories of porcupine's tests, checked whole
+//! against the map model, take milliseconds instead of not finishing in a minute.
+//! Without components everything above is the plain search: one component holding
+//! every operation.
+//!
+//! The hooks of a model with components speak of component states, so a search of
+//! several components that does not run by components (the report's search, below)
+//! leaves the prunings out. The report's search runs without components whenever
+//! the verdict's ran by them: one component at a time and backjumping reach only
+//! some of the configurations the plain search reaches, so the verdict search's
+//! longest prefix may be shorter than the plain search's.
+//!
 //! The search is resumable: [`PartitionSearch`] implements [`crate::pool::Task`] and
 //! runs for a given number of loop iterations at a time.
 //!
@@ -97,6 +156,7 @@ use linset::LinSet;
 use memo::Memo;
 use paths::{NO_STEP, PathTree};
 use states::StateTable;
+use std::collections::BTreeMap;
 
 pub(crate) use report::finish;
 
@@ -105,7 +165,7 @@ const HEAD: usize = 0;
 /// Return entries [`PartitionSearch::doomed`] looks at.
 const LOOKAHEAD: u32 = 8;
 
-/// Starting states [`PartitionSearch::doomed`] keeps.
+/// Starting states [`PartitionSearch::doomed`] keeps per component.
 const MAX_BASES: usize = 8;
 
 /// "Does not reset the state."
@@ -122,6 +182,9 @@ const WALK_LIMIT: u32 = 64;
 /// module docs); it may take four times the verdict search's steps if that is more.
 pub(crate) const EXPLAIN_STEPS: u64 = 1 << 20;
 
+/// "No memo node" (a frame of the search without components).
+const NO_NODE: u32 = u32::MAX;
+
 /// How a finished search ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -137,6 +200,12 @@ struct Frame {
     entry: u32,
     /// The state before it.
     prev_state: u32,
+    /// Its component's state and memo key before it (with components).
+    prev_cstate: u32,
+    prev_ckey: u32,
+    /// The whole memo's node of the configuration this frame reached (with
+    /// components: its blame is recorded there when it dies), or [`NO_NODE`].
+    memo_node: u32,
     /// Its step in the path tree (verbose mode).
     node: u32,
     /// The longest depth reached while this frame was on the stack, and its step.
@@ -147,12 +216,14 @@ struct Frame {
 }
 
 /// The candidates of one configuration on the current path, in the order they are
-/// tried: `cands[start..end]`, of which those before `next` were tried.
+/// tried: `cands[start..end]`, of which those before `next` were tried; all of
+/// component `comp`.
 #[derive(Clone, Copy, Debug)]
 struct Level {
     start: u32,
     next: u32,
     end: u32,
+    comp: u32,
 }
 
 /// What the search does next.
@@ -185,13 +256,30 @@ pub(crate) struct PartitionSearch<'a, M: Model> {
     blind: Vec<bool>,
     /// Per operation, the state it resets to ([`Model::resets_to`]), or `NO_RESET`.
     resets: Vec<u32>,
-    /// Resets not linearized yet.
-    pending_resets: usize,
+    /// Whether the search runs by components (see the module docs); without, there
+    /// is one component holding every operation, whose state is the whole state.
+    components: bool,
+    /// Per operation, its component and its number within the component.
+    comp_of: Vec<u32>,
+    local: Vec<u32>,
+    /// Per component, resets not linearized yet.
+    pending_resets: Vec<usize>,
     set: LinSet,
     memo: Memo,
     states: StateTable<M::State>,
     state: u32,
     init_state: u32,
+    /// With components, per component: its state, its memo key (the state, or
+    /// [`UNOBSERVABLE`]), its linearized operations and its memo of dead projections.
+    cstate: Vec<u32>,
+    ckey: Vec<u32>,
+    csets: Vec<LinSet>,
+    cmemo: Vec<Memo>,
+    /// With components, each component's own list of its entries, in list order,
+    /// between its head (node `nodes + c`) and its tail (`nodes + ncomp + c`):
+    /// `cnext`/`cprev`, like `next`/`prev`.
+    cnext: Vec<u32>,
+    cprev: Vec<u32>,
     stack: Vec<Frame>,
     levels: Vec<Level>,
     cands: Vec<u32>,
@@ -237,10 +325,11 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         order.sort_by_key(|&i| (history[i].call, i));
         let ops: Vec<&Operation<M::Input, M::Output>> =
             order.iter().map(|&i| &history[i]).collect();
-        Self::build(model, name, ops, order, record, step_budget)
+        Self::build(model, name, ops, order, record, step_budget, true)
     }
 
-    /// The search of `ops` (in call order; `order` gives their history indices).
+    /// The search of `ops` (in call order; `order` gives their history indices), by
+    /// components if `by_components` and the model has them.
     fn build(
         model: &'a M,
         name: String,
@@ -248,6 +337,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         order: Vec<usize>,
         record: bool,
         step_budget: usize,
+        by_components: bool,
     ) -> Self {
         let n = ops.len();
 
@@ -272,11 +362,42 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         let next: Vec<u32> = (0..nodes as u32).map(|i| (i + 1).min(tail)).collect();
         let prev: Vec<u32> = (0..nodes as u32).map(|i| i.saturating_sub(1)).collect();
 
+        // Components, numbered in name order; with fewer than two there is nothing
+        // to gain (and one component's state is the whole state).
+        let names: Option<Vec<&str>> = ops.iter().map(|o| model.component(&o.input)).collect();
+        let mut comp_of = vec![0u32; n];
+        let mut local = (0..n as u32).collect::<Vec<u32>>();
+        let mut sizes = vec![n];
+        let mut several = false;
+        if let Some(names) = names {
+            let mut ids: BTreeMap<&str, u32> = names.iter().map(|&c| (c, 0)).collect();
+            several = ids.len() > 1;
+            if several && by_components {
+                for (i, id) in ids.values_mut().enumerate() {
+                    *id = i as u32;
+                }
+                sizes = vec![0; ids.len()];
+                for (k, name) in names.iter().enumerate() {
+                    let c = ids[name];
+                    comp_of[k] = c;
+                    local[k] = sizes[c as usize] as u32;
+                    sizes[c as usize] += 1;
+                }
+            }
+        }
+        let components = sizes.len() > 1;
+        // The pruning hooks speak of component states (see `Model::component`): a
+        // search of several components that does not run by components has none.
+        let hooks = components || !several;
+
         let read_only = ops
             .iter()
             .map(|o| model.is_read_only(&o.input, &o.output))
             .collect();
-        let extends = ops.iter().map(|o| model.extends(&o.input)).collect();
+        let extends = ops
+            .iter()
+            .map(|o| hooks && model.extends(&o.input))
+            .collect();
         let blind = ops
             .iter()
             .map(|o| model.always_accepts(&o.input, &o.output))
@@ -286,12 +407,38 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         let resets = ops
             .iter()
             .map(|o| {
-                model
-                    .resets_to(&o.input, &o.output)
-                    .map_or(NO_RESET, |s| states.intern(s))
+                let reset = if hooks {
+                    model.resets_to(&o.input, &o.output)
+                } else {
+                    None
+                };
+                reset.map_or(NO_RESET, |s| states.intern(s))
             })
             .collect::<Vec<u32>>();
-        let pending_resets = resets.iter().filter(|&&r| r != NO_RESET).count();
+        let mut pending_resets = vec![0usize; sizes.len()];
+        for (k, &r) in resets.iter().enumerate() {
+            if r != NO_RESET {
+                pending_resets[comp_of[k] as usize] += 1;
+            }
+        }
+        let ncomp = if components { sizes.len() } else { 0 };
+        let (mut cnext, mut cprev) = (Vec::new(), Vec::new());
+        if components {
+            cnext = vec![0u32; nodes + 2 * ncomp];
+            cprev = vec![0u32; nodes + 2 * ncomp];
+            let mut last: Vec<u32> = (0..ncomp).map(|c| (nodes + c) as u32).collect();
+            for node in 1..nodes - 1 {
+                let c = comp_of[(info[node] >> 1) as usize] as usize;
+                cnext[last[c] as usize] = node as u32;
+                cprev[node] = last[c];
+                last[c] = node as u32;
+            }
+            for (c, &l) in last.iter().enumerate() {
+                let t = (nodes + ncomp + c) as u32;
+                cnext[l as usize] = t;
+                cprev[t as usize] = l;
+            }
+        }
         PartitionSearch {
             model,
             name,
@@ -306,12 +453,25 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             extends,
             blind,
             resets,
+            components,
+            comp_of,
+            local,
             pending_resets,
             set: LinSet::new(n),
-            memo: Memo::new(),
+            memo: if components {
+                Memo::with_blame()
+            } else {
+                Memo::new()
+            },
             states,
             state: init_state,
             init_state,
+            cstate: vec![init_state; ncomp],
+            ckey: vec![init_state; ncomp],
+            csets: sizes[..ncomp].iter().map(|&len| LinSet::new(len)).collect(),
+            cmemo: (0..ncomp).map(|_| Memo::new()).collect(),
+            cnext,
+            cprev,
             stack: Vec::with_capacity(n),
             levels: Vec::with_capacity(n + 1),
             cands: Vec::new(),
@@ -341,6 +501,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             self.history_index.clone(),
             true,
             self.step_budget,
+            false,
         );
         s.explain = true;
         s.floor = self.deepest;
@@ -349,12 +510,13 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
 
     /// Whether the report needs its own search: the verdict search is illegal and
     /// the doomed pruning ended a configuration that might have led past the
-    /// longest prefix it found.
+    /// longest prefix it found, or it ran by components (whose search reaches only
+    /// some of the plain search's configurations; the report's search runs without).
     fn needs_explanation(&self) -> bool {
         self.outcome == Some(Outcome::Illegal)
             && self.record
             && !self.explain
-            && self.doomed_bound > self.deepest
+            && (self.components || self.doomed_bound > self.deepest)
     }
 
     /// The verdict, once known (the report's search may still be running).
@@ -365,11 +527,37 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         }
     }
 
+    /// Configurations the memos hold (the whole memo's and the components').
+    pub(crate) fn configurations(&self) -> usize {
+        self.memo.len() + self.cmemo.iter().map(Memo::len).sum::<usize>()
+    }
+
+    /// Bytes held by the memos.
+    pub(crate) fn memo_bytes(&self) -> usize {
+        self.memo.heap_bytes() + self.cmemo.iter().map(Memo::heap_bytes).sum::<usize>()
+    }
+
+    /// The state the pruning hooks see for component `c`: its component state, or
+    /// the whole state without components.
+    #[inline]
+    fn base(&self, c: u32) -> u32 {
+        if self.components {
+            self.cstate[c as usize]
+        } else {
+            self.state
+        }
+    }
+
     #[inline]
     fn lift(&mut self, node: u32) {
         let (p, x) = (self.prev[node as usize], self.next[node as usize]);
         self.next[p as usize] = x;
         self.prev[x as usize] = p;
+        if self.components {
+            let (p, x) = (self.cprev[node as usize], self.cnext[node as usize]);
+            self.cnext[p as usize] = x;
+            self.cprev[x as usize] = p;
+        }
     }
 
     #[inline]
@@ -377,9 +565,45 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         let (p, x) = (self.prev[node as usize], self.next[node as usize]);
         self.next[p as usize] = node;
         self.prev[x as usize] = node;
+        if self.components {
+            let (p, x) = (self.cprev[node as usize], self.cnext[node as usize]);
+            self.cnext[p as usize] = node;
+            self.cprev[x as usize] = node;
+        }
     }
 
-    fn push(&mut self, entry: u32, op: u32, new_state: u32, greedy: bool) {
+    /// The first entry of component `c`'s list (of the whole list, without
+    /// components).
+    #[inline]
+    fn first_of(&self, c: u32) -> u32 {
+        if self.components {
+            self.cnext[self.tail as usize + 1 + c as usize]
+        } else {
+            self.next[HEAD]
+        }
+    }
+
+    /// The entry after `entry` in component `c`'s list.
+    #[inline]
+    fn next_of(&self, entry: u32) -> u32 {
+        if self.components {
+            self.cnext[entry as usize]
+        } else {
+            self.next[entry as usize]
+        }
+    }
+
+    /// Whether `entry` is the end of its list (a tail sentinel).
+    #[inline]
+    fn is_end(&self, entry: u32) -> bool {
+        entry >= self.tail
+    }
+
+    /// Pushes the configuration reached by linearizing `op` (its call entry
+    /// `entry`): whole state `new_state`; with components, component state `cstate`
+    /// with memo key `ckey`, at whole memo node `memo_node`. The operation is already
+    /// in the linearized sets.
+    fn push(&mut self, entry: u32, op: u32, new_state: u32, next: Next, greedy: bool) {
         let depth = self.stack.len() as u32 + 1;
         self.deepest = self.deepest.max(depth);
         let mut node = NO_STEP;
@@ -388,9 +612,21 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
             node = self.tree.push(parent, op, new_state);
             self.tree.retain(node);
         }
+        let c = self.comp_of[op as usize] as usize;
+        let (prev_cstate, prev_ckey) = if self.components {
+            let old = (self.cstate[c], self.ckey[c]);
+            self.cstate[c] = next.cstate;
+            self.ckey[c] = next.ckey;
+            old
+        } else {
+            (NO_NODE, NO_NODE)
+        };
         self.stack.push(Frame {
             entry,
             prev_state: self.state,
+            prev_cstate,
+            prev_ckey,
+            memo_node: next.memo_node,
             node,
             best_len: depth,
             best_step: node,
@@ -398,7 +634,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         });
         self.state = new_state;
         if self.resets[op as usize] != NO_RESET {
-            self.pending_resets -= 1;
+            self.pending_resets[c] -= 1;
         }
         self.lift(entry);
         self.lift(self.ret_node[op as usize]);
@@ -432,6 +668,15 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         self.tree.release(frame.node);
     }
 
+    /// Takes `op` out of the linearized sets.
+    fn unmark(&mut self, op: u32) {
+        self.set.remove(op as usize);
+        if self.components {
+            let c = self.comp_of[op as usize] as usize;
+            self.csets[c].remove(self.local[op as usize] as usize);
+        }
+    }
+
     /// Undoes the top frame; returns it, or `None` if the stack is empty.
     fn pop(&mut self) -> Option<Frame> {
         let frame = self.stack.pop()?;
@@ -439,27 +684,49 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         self.settle(frame);
         self.unlift(self.ret_node[op as usize]);
         self.unlift(frame.entry);
-        self.set.remove(op as usize);
+        self.unmark(op);
+        let c = self.comp_of[op as usize] as usize;
         if self.resets[op as usize] != NO_RESET {
-            self.pending_resets += 1;
+            self.pending_resets[c] += 1;
+        }
+        if self.components {
+            self.cstate[c] = frame.prev_cstate;
+            self.ckey[c] = frame.prev_ckey;
         }
         self.state = frame.prev_state;
         Some(frame)
     }
 
-    /// The current configuration is dead (and has no level of its own): backtracks
-    /// past greedy frames, whose configurations are dead too, to a configuration whose
-    /// level (the top one) has candidates left to try. Returns false when there is
-    /// nothing left.
-    fn backtrack(&mut self) -> bool {
+    /// The current configuration is dead (and has no level of its own), blamed on
+    /// component `blame` (always 0 without components): backtracks to a configuration
+    /// whose level (the top one) has candidates left to try. Every configuration
+    /// popped on the way is dead too: below a greedy frame (by the greedy step's
+    /// argument), or, with components, below the move of another component than the
+    /// one blamed (the projection on `blame` did not change); its level, if it had
+    /// one, is dropped. Records each death's blame (see the module docs). Returns
+    /// false when there is nothing left: the partition is not linearizable.
+    fn fail(&mut self, blame: u32) -> bool {
         loop {
+            if self.components {
+                let b = blame as usize;
+                let _ = self.cmemo[b].insert(&self.csets[b], self.ckey[b]);
+            }
             let Some(frame) = self.pop() else {
                 return false;
             };
-            if !frame.greedy {
+            if frame.memo_node != NO_NODE {
+                self.memo.set_blame(frame.memo_node, blame);
+            }
+            let moved = self.comp_of[(self.info[frame.entry as usize] >> 1) as usize];
+            if frame.greedy {
+                continue;
+            }
+            if moved == blame {
                 self.mode = Mode::Next;
                 return true;
             }
+            let level = self.levels.pop().expect("the level of a candidate's frame");
+            self.cands.truncate(level.start as usize);
         }
     }
 
@@ -489,40 +756,98 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         else {
             return Attempted::Rejected;
         };
-        self.set.insert(op as usize);
-        let key = if self.unobservable(next_state, op) {
-            UNOBSERVABLE
-        } else {
-            next_state
+        let c = self.comp_of[op as usize];
+        let mut next = Next {
+            cstate: NO_NODE,
+            ckey: NO_NODE,
+            memo_node: NO_NODE,
         };
-        if self.memo.insert(&self.set, key) {
-            self.push(entry, op, next_state, greedy);
-            return Attempted::Pushed;
+        let key = if self.components {
+            let Some(cstate) =
+                self.states
+                    .step(self.model, self.cstate[c as usize], op, &o.input, &o.output)
+            else {
+                return Attempted::Rejected;
+            };
+            self.set.insert(op as usize);
+            self.csets[c as usize].insert(self.local[op as usize] as usize);
+            let ckey = if self.unobservable(cstate, op) {
+                UNOBSERVABLE
+            } else {
+                cstate
+            };
+            if self.cmemo[c as usize].contains(&self.csets[c as usize], ckey) {
+                self.unmark(op);
+                return Attempted::Seen(c);
+            }
+            next.cstate = cstate;
+            next.ckey = ckey;
+            next_state
+        } else {
+            self.set.insert(op as usize);
+            if self.unobservable(next_state, op) {
+                UNOBSERVABLE
+            } else {
+                next_state
+            }
+        };
+        match self.memo.insert(&self.set, key) {
+            Ok(node) => {
+                if self.components {
+                    next.memo_node = node;
+                }
+                self.push(entry, op, next_state, next, greedy);
+                Attempted::Pushed
+            }
+            Err(node) => {
+                self.unmark(op);
+                Attempted::Seen(self.memo.blame(node))
+            }
         }
-        self.set.remove(op as usize);
-        Attempted::Seen
     }
 
-    /// Looks at a configuration just reached. A doomed configuration is dead. A
+    /// Looks at a configuration just reached. A doomed configuration is dead. Its
+    /// candidates are the operations of the component of the first return entry
+    /// called before it (every operation called before it, without components). A
     /// read-only candidate the model accepts is linearized at once (greedy);
     /// otherwise the other candidates become the configuration's level. Returns
-    /// false when the configuration is dead.
-    fn open(&mut self) -> bool {
-        if let Some(calls) = self.doomed() {
-            let bound = self.depth_bound(calls);
-            if !self.explain {
-                self.doomed_bound = self.doomed_bound.max(bound);
-                return false;
+    /// `Err(blame)` when the configuration is dead.
+    fn open(&mut self) -> Result<(), u32> {
+        // With components only the projection on the component just moved changed
+        // (see `doomed`); at the start, and without components, look at all.
+        let range = match self.stack.last() {
+            Some(f) if self.components => {
+                let c = self.comp_of[(self.info[f.entry as usize] >> 1) as usize];
+                c..c + 1
             }
-            if bound <= self.deepest.max(self.floor) {
-                return false;
+            _ => 0..self.cstate.len().max(1) as u32,
+        };
+        for c in range {
+            if let Some(calls) = self.doomed(c) {
+                let bound = self.depth_bound(calls);
+                if !self.explain {
+                    self.doomed_bound = self.doomed_bound.max(bound);
+                    return Err(c);
+                }
+                if bound <= self.deepest.max(self.floor) {
+                    return Err(c);
+                }
             }
         }
+        let comp = if self.components {
+            let mut entry = self.next[HEAD];
+            while entry != self.tail && self.info[entry as usize] & 1 == 0 {
+                entry = self.next[entry as usize];
+            }
+            self.comp_of[(self.info[entry as usize] >> 1) as usize]
+        } else {
+            0
+        };
         let start = self.cands.len() as u32;
-        let mut entry = self.next[HEAD];
+        let mut entry = self.first_of(comp);
         loop {
             let info = self.info[entry as usize];
-            if entry == self.tail || info & 1 == 1 {
+            if self.is_end(entry) || info & 1 == 1 {
                 break;
             }
             self.steps += 1;
@@ -530,49 +855,52 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                 match self.try_entry(entry, true) {
                     Attempted::Pushed => {
                         self.cands.truncate(start as usize);
-                        return true;
+                        return Ok(());
                     }
-                    Attempted::Seen => {
+                    Attempted::Seen(blame) => {
                         self.cands.truncate(start as usize);
-                        return false;
+                        return Err(blame);
                     }
                     Attempted::Rejected => {}
                 }
             } else {
                 self.cands.push(entry);
             }
-            entry = self.next[entry as usize];
+            entry = self.next_of(entry);
         }
 
         let end = self.cands.len() as u32;
         if start == end {
-            return false;
+            return Err(comp);
         }
         self.levels.push(Level {
             start,
             next: start,
             end,
+            comp,
         });
         self.mode = Mode::Next;
-        true
+        Ok(())
     }
 
-    /// Whether a pending operation can no longer be linearized: if one is found, the
-    /// number of call entries before its return entry. Walking the list
-    /// from the head, it keeps the states that whatever is linearized next starts
-    /// from: the current one, and the state of each reset ([`Model::resets_to`]) whose
-    /// call entry it passed. As long as every other call entry passed belongs to an
-    /// operation that only extends the state ([`Model::extends`]), the operation of
-    /// the next return entry will run in an extension of one of those states, so the
-    /// model must allow it from one ([`Model::may_extend_to`]). Looks at no more than
-    /// [`LOOKAHEAD`] return entries and [`MAX_BASES`] starting states.
-    fn doomed(&mut self) -> Option<u32> {
-        let mut bases = [self.state; MAX_BASES];
+    /// Whether a pending operation of component `c` can no longer be linearized.
+    /// Walking `c`'s list from its head, it keeps the states that whatever of `c`
+    /// is linearized next starts from: the current one, and the state of each reset
+    /// ([`Model::resets_to`]) whose call entry it passed. As long as every other call
+    /// entry passed belongs to an operation that only extends the state
+    /// ([`Model::extends`]), the operation of the next return entry will run in an
+    /// extension of one of those states, so the model must allow it from one
+    /// ([`Model::may_extend_to`]). Looks at no more than [`LOOKAHEAD`] return entries
+    /// and [`MAX_BASES`] starting states. With components the answer depends only on
+    /// the projection on `c` (its list and its state), so it only needs asking again
+    /// when that changes.
+    fn doomed(&self, c: u32) -> Option<u32> {
+        let mut bases = [self.base(c); MAX_BASES];
         let mut nbases = 1;
-        let mut entry = self.next[HEAD];
+        let mut entry = self.first_of(c);
         let mut returns = 0;
         let mut calls = 0;
-        while entry != self.tail && returns < LOOKAHEAD {
+        while !self.is_end(entry) && returns < LOOKAHEAD {
             let info = self.info[entry as usize];
             let op = (info >> 1) as usize;
             if info & 1 == 0 {
@@ -597,7 +925,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                     return Some(calls);
                 }
             }
-            entry = self.next[entry as usize];
+            entry = self.next_of(entry);
         }
         None
     }
@@ -613,6 +941,8 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// Whether `state`, reached by linearizing `op`, is one that nothing can observe
     /// before the next reset: then every such configuration with the same linearized
     /// set has the same future, and the memo keeps them as one ([`UNOBSERVABLE`]).
+    /// With components, all of this is within `op`'s component (its operations, its
+    /// component states, its memo).
     ///
     /// Let `R` be the pending reset ([`Model::resets_to`]) that returns first. Some
     /// reset is linearized by `R`'s return, so only operations called by then can
@@ -625,16 +955,17 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     /// any other state passing this test, and from the reset on the states agree.
     /// Walks at most [`WALK_LIMIT`] entries.
     fn unobservable(&self, state: u32, op: u32) -> bool {
+        let comp = self.comp_of[op as usize];
         let own = usize::from(self.resets[op as usize] != NO_RESET);
-        if self.pending_resets <= own {
+        if self.pending_resets[comp as usize] <= own {
             return false;
         }
         // First find R's return entry, then look at the call entries before it.
-        let first = self.next[HEAD];
+        let first = self.first_of(comp);
         let mut entry = first;
         let mut found = false;
         for _ in 0..WALK_LIMIT {
-            if entry == self.tail {
+            if self.is_end(entry) {
                 return false;
             }
             let info = self.info[entry as usize];
@@ -646,7 +977,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                 found = true;
                 break;
             }
-            entry = self.next[entry as usize];
+            entry = self.next_of(entry);
         }
         if !found {
             return false;
@@ -656,7 +987,7 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
         while entry != end {
             let info = self.info[entry as usize];
             let other = (info >> 1) as usize;
-            entry = self.next[entry as usize];
+            entry = self.next_of(entry);
             // A reset is harmless only when accepted from every state: one the model
             // may reject (a lock's acquire) tells states apart.
             if info & 1 == 1
@@ -687,24 +1018,35 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
                     if self.next[HEAD] == self.tail {
                         return Some(Outcome::Linearizable);
                     }
-                    if !self.open() && !self.backtrack() {
+                    if let Err(blame) = self.open()
+                        && !self.fail(blame)
+                    {
                         return Some(Outcome::Illegal);
                     }
                 }
                 Mode::Next => {
                     self.steps += 1;
                     let level = self.levels.last_mut().expect("a level to iterate");
+                    let comp = level.comp;
                     if level.next == level.end {
                         self.cands.truncate(level.start as usize);
                         self.levels.pop();
-                        if !self.backtrack() {
+                        if !self.fail(comp) {
                             return Some(Outcome::Illegal);
                         }
                         continue;
                     }
                     let entry = self.cands[level.next as usize];
                     level.next += 1;
-                    self.try_entry(entry, false);
+                    if let Attempted::Seen(blame) = self.try_entry(entry, false)
+                        && blame != comp
+                    {
+                        let level = self.levels.pop().expect("the top level");
+                        self.cands.truncate(level.start as usize);
+                        if !self.fail(blame) {
+                            return Some(Outcome::Illegal);
+                        }
+                    }
                 }
             }
         }
@@ -712,13 +1054,21 @@ impl<'a, M: Model> PartitionSearch<'a, M> {
     }
 }
 
+/// What a successful step leads to, besides the whole state (with components).
+#[derive(Clone, Copy, Debug)]
+struct Next {
+    cstate: u32,
+    ckey: u32,
+    memo_node: u32,
+}
+
 /// How an attempt to linearize an operation next went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Attempted {
     /// The model rejected it.
     Rejected,
-    /// The configuration it leads to was reached before.
-    Seen,
+    /// The configuration it leads to is known dead, blamed on this component.
+    Seen(u32),
     /// It led to a new configuration, now on the stack.
     Pushed,
 }
@@ -735,11 +1085,11 @@ impl<M: Model> Task for PartitionSearch<'_, M> {
             if self.needs_explanation() {
                 // The verdict's memo is no longer needed: free it for the report's.
                 self.verdict_tables = Some((
-                    self.memo.len() as u64,
-                    (self.memo.heap_bytes() + self.states.heap_bytes() + self.tree.heap_bytes())
-                        as u64,
+                    self.configurations() as u64,
+                    (self.memo_bytes() + self.states.heap_bytes() + self.tree.heap_bytes()) as u64,
                 ));
                 self.memo = Memo::new();
+                self.cmemo = Vec::new();
                 self.explanation = Some(Box::new(self.explain()));
             }
         }

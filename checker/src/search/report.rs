@@ -36,8 +36,8 @@ pub(crate) fn finish<M: Model>(
     let explained = search.explained;
     let verdict_steps = search.steps;
     let (configurations, table_bytes) = search.verdict_tables.unwrap_or((
-        search.memo.len() as u64,
-        (search.memo.heap_bytes() + search.states.heap_bytes() + search.tree.heap_bytes()) as u64,
+        search.configurations() as u64,
+        (search.memo_bytes() + search.states.heap_bytes() + search.tree.heap_bytes()) as u64,
     ));
     let explain_steps = explanation.as_ref().map_or(0, |ex| ex.steps);
     // The records to report: the report's search's when it finished or got further.
