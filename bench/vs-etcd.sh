@@ -62,6 +62,7 @@ RAFTLAB=target/release/raftlab
 LOAD=bench/load/target/release/raftlab-load
 ETCD_VERSION=$(etcd --version | sed -n 's/^etcd Version: //p')
 
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vs-etcd.XXXXXX")
 PIDS=()
 cleanup() {
@@ -147,7 +148,7 @@ HZ=$(getconf CLK_TCK)
 
 # One measurement: mix, clients, label, server pids (comma list), then the load
 # generator's arguments. Appends to rows.txt:
-#   mix clients label ops_s p50_us p99_us errors cpu_us_per_op fsyncs_per_op
+#   mix clients label ops_s p50_us p99_us errors cpu_us_per_op fsyncs_per_op load_cpu_us_per_op
 measure() {
     local mix=$1 n=$2 label=$3 pids=$4; shift 4
     local -a pl
@@ -175,6 +176,8 @@ measure() {
     p50=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' <<< "$out")
     p99=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<< "$out")
     errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<< "$out")
+    local load_cpu
+    load_cpu=$(sed -n 's/.* cpu_s=\([0-9.]*\).*/\1/p' <<< "$out")
     # CPU over the whole run (warm-up included) divided by the operations of the whole
     # run, estimated from the counted window's rate.
     local total_s cpu_us
@@ -185,7 +188,10 @@ measure() {
         fs=$(awk -F, -v r="$ops_s" -v t="$total_s" '$3 ~ /sys_enter_f/ { n += $1 }
             END { if (r > 0) printf "%.2f", n / (r * t); else print "-" }' "$TMP/perf.$label.csv")
     fi
-    echo "$mix $n $label $ops_s $p50 $p99 $errors $cpu_us $fs" >> "$TMP/rows.txt"
+    local load_us
+    load_us=$(awk -v c="${load_cpu:-0}" -v r="$ops_s" -v t="$total_s" \
+        'BEGIN { n = r * t; if (n > 0 && c > 0) printf "%.0f", c * 1e6 / n; else print "-" }')
+    echo "$mix $n $label $ops_s $p50 $p99 $errors $cpu_us $fs $load_us" >> "$TMP/rows.txt"
 }
 
 R_ALL=$(IFS=,; echo "${R_CLIENT[*]}")
@@ -221,18 +227,19 @@ echo "raftlab $(git describe --always --dirty 2>/dev/null || echo '?') vs etcd $
 echo "$(nproc) cores; ${SECS} s per point after ${WARMUP} s warm-up; ${KEYS} keys, 256-byte values; closed-loop clients"
 echo "put: SET / Put only; get90: 90% GET / Range (both linearizable: raftlab through the log, etcd read-index), 10% SET / Put"
 echo "raftlab-leader: every client on the leader; raftlab-spread: clients over the 3 servers (followers forward); etcd: its client's endpoint list (all 3)"
-echo "ratio = raftlab / etcd at the same point; cpu: the 3 servers' CPU per operation; fsync: fsync+fdatasync calls of the 3 servers per operation"
+echo "ratio = raftlab / etcd at the same point; cpu: the 3 servers' CPU per operation; fsync: fsync+fdatasync calls of the 3 servers per operation;"
+echo "load: the load generator's own CPU per operation; load average (1 min) before the run $LOAD0, after $(cut -d' ' -f1 /proc/loadavg)"
 echo
 awk -v perf="$PERF" '
     { mix=$1; n=$2; sys=$3; key=mix" "n
       row[NR]=$0; if (sys == "etcd") { eops[key]=$4; ep99[key]=$6 } }
     END {
-      printf "%-5s %7s  %-15s %9s %9s %9s %7s %7s %8s %9s\n", "mix", "clients", "system", "ops/s", "p50 ms", "p99 ms", "errors", "cpu us", "fsync/op", "ratio ops"
+      printf "%-5s %7s  %-15s %9s %9s %9s %7s %7s %8s %7s  %s\n", "mix", "clients", "system", "ops/s", "p50 ms", "p99 ms", "errors", "cpu us", "fsync/op", "load us", "ratio ops (p99)"
       for (i = 1; i <= NR; i++) {
         split(row[i], f, " "); key=f[1]" "f[2]
         ratio = "";
         if (f[3] != "etcd" && eops[key] > 0) ratio = sprintf("%.2fx", f[4] / eops[key]);
-        if (f[3] != "etcd" && ep99[key] > 0) ratio = ratio sprintf(" (p99 %.2fx)", f[6] / ep99[key]);
-        printf "%-5s %7s  %-15s %9s %9.2f %9.2f %7s %7s %8s %s\n", f[1], f[2], f[3], f[4], f[5] / 1000, f[6] / 1000, f[7], f[8], f[9], ratio
+        if (f[3] != "etcd" && ep99[key] > 0) ratio = ratio sprintf(" (%.2fx)", f[6] / ep99[key]);
+        printf "%-5s %7s  %-15s %9s %9.2f %9.2f %7s %7s %8s %7s  %s\n", f[1], f[2], f[3], f[4], f[5] / 1000, f[6] / 1000, f[7], f[8], f[9], f[10], ratio
       }
     }' "$TMP/rows.txt"

@@ -278,6 +278,17 @@ fn new_hist() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 100_000_000, 3).expect("valid histogram bounds")
 }
 
+/// This process's CPU time (user + system) in seconds, from `/proc/self/stat` (fields 14
+/// and 15, in the kernel's USER_HZ ticks of 1/100 s); `None` where that file is missing.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 fn key(i: u64) -> String {
     format!("key-{i}")
 }
@@ -392,6 +403,7 @@ async fn run(args: Args) -> Result<(), String> {
         );
         return Ok(());
     }
+    let cpu0 = cpu_seconds();
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(args.warmup);
     let end = measure_from + Duration::from_secs_f64(args.seconds);
@@ -425,8 +437,13 @@ async fn run(args: Args) -> Result<(), String> {
         }
     }
     let h = &total.hist;
+    // Over the whole run, warm-up included.
+    let cpu = match (cpu0, cpu_seconds()) {
+        (Some(a), Some(b)) => format!("{:.2}", b - a),
+        _ => "-".into(),
+    };
     println!(
-        "system={system} mix={} clients={} seconds={} ops={} ops_s={:.0} p50_us={} p90_us={} p99_us={} p999_us={} max_us={} errors={}",
+        "system={system} mix={} clients={} seconds={} ops={} ops_s={:.0} p50_us={} p90_us={} p99_us={} p999_us={} max_us={} errors={} cpu_s={cpu}",
         args.mix.name(),
         args.clients,
         args.seconds,
