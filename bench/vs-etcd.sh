@@ -89,6 +89,13 @@ trap 'exit 143' TERM
 
 # Ports: raftlab clients 27379-27381, peers 27479-27481; etcd clients 23791-23793, peers
 # 23801-23803.
+# The disk's fsync latency, measured where the data goes: 500 appends of 4 KiB with
+# O_DSYNC (a write and an fdatasync each), before any server starts.
+DD_S=$(LC_ALL=C dd if=/dev/zero of="$TMP/fsync-probe" bs=4k count=500 oflag=dsync 2>&1 |
+    sed -n 's/.* copied, \([0-9.]*\) s.*/\1/p')
+rm -f "$TMP/fsync-probe"
+FSYNC_MS=$(awk -v s="${DD_S:-0}" 'BEGIN { printf "%.2f", s * 1000 / 500 }')
+
 R_CLIENT=(127.0.0.1:27379 127.0.0.1:27380 127.0.0.1:27381)
 R_PEERS=127.0.0.1:27479,127.0.0.1:27480,127.0.0.1:27481
 for i in 0 1 2; do
@@ -224,7 +231,8 @@ for p in "${PIDS[@]}"; do kill -0 "$p" || { echo "bench/vs-etcd.sh: server pid $
 
 echo
 echo "raftlab $(git describe --always --dirty 2>/dev/null || echo '?') vs etcd $ETCD_VERSION (Debian etcd-server), 3 servers each on 127.0.0.1, fsync on every commit"
-echo "$(nproc) cores; ${SECS} s per point after ${WARMUP} s warm-up; ${KEYS} keys, 256-byte values; closed-loop clients"
+echo "$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)); disk: a 4 KiB write + fdatasync takes ${FSYNC_MS} ms on average (dd oflag=dsync, 500 writes)"
+echo "${SECS} s per point after ${WARMUP} s warm-up; ${KEYS} keys, 256-byte values; closed-loop clients"
 echo "put: SET / Put only; get90: 90% GET / Range (both linearizable: raftlab through the log, etcd read-index), 10% SET / Put"
 echo "raftlab-leader: every client on the leader; raftlab-spread: clients over the 3 servers (followers forward); etcd: its client's endpoint list (all 3)"
 echo "ratio = raftlab / etcd at the same point; cpu: the 3 servers' CPU per operation; fsync: fsync+fdatasync calls of the 3 servers per operation;"

@@ -197,7 +197,8 @@ fn parse_args(argv: &[String]) -> Result<Args, String> {
 /// One connection's way of sending a request.
 enum Conn {
     Redis(redis::aio::MultiplexedConnection),
-    Etcd(etcd_client::KvClient),
+    // Boxed: the gRPC client is many times the size of the Redis connection.
+    Etcd(Box<etcd_client::KvClient>),
 }
 
 impl Conn {
@@ -259,7 +260,7 @@ async fn connect(args: &Args) -> Result<Vec<Conn>, String> {
                 clients.push(c.kv_client());
             }
             for i in 0..args.clients {
-                conns.push(Conn::Etcd(clients[i % n].clone()));
+                conns.push(Conn::Etcd(Box::new(clients[i % n].clone())));
             }
         }
     }
@@ -301,7 +302,8 @@ async fn client_loop(
     measure_from: Instant,
     end: Instant,
 ) -> Tally {
-    let mut rng = SmallRng::seed_from_u64(args.seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng =
+        SmallRng::seed_from_u64(args.seed ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut t = Tally {
         ops: 0,
         errors: 0,
@@ -362,8 +364,12 @@ async fn preload(conns: Vec<Conn>, args: Arc<Args>, value: Arc<String>) -> Resul
                 loop {
                     match tokio::time::timeout(args.timeout, conn.put(&key(k), &value)).await {
                         Ok(Ok(())) => break,
-                        Ok(Err(e)) if tries >= 20 => return Err(format!("preload {}: {e}", key(k))),
-                        Err(_) if tries >= 20 => return Err(format!("preload {}: timed out", key(k))),
+                        Ok(Err(e)) if tries >= 20 => {
+                            return Err(format!("preload {}: {e}", key(k)));
+                        }
+                        Err(_) if tries >= 20 => {
+                            return Err(format!("preload {}: timed out", key(k)));
+                        }
                         _ => {
                             tries += 1;
                             tokio::time::sleep(Duration::from_millis(100)).await;
