@@ -64,9 +64,10 @@ ETCD_VERSION=$(etcd --version | sed -n 's/^etcd Version: //p')
 
 LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vs-etcd.XXXXXX")
-PIDS=()
+PIDS=() PERF_PID=
 cleanup() {
     local code=$?
+    [ -n "$PERF_PID" ] && kill -TERM "$PERF_PID" 2>/dev/null
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for _ in $(seq 50); do
         local alive=0
@@ -147,11 +148,22 @@ for p in "${PIDS[@]}"; do kill -0 "$p" || { echo "bench/vs-etcd.sh: server pid $
 cpu_ticks() {
     local t=0 p
     for p in "$@"; do
-        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
     done
     echo $t
 }
 HZ=$(getconf CLK_TCK)
+
+# Stops a `perf stat -p` (SIGINT makes it print its counts). A background job of a
+# script starts with SIGINT ignored until perf installs its handler, so a perf that has
+# not got that far is ended with SIGTERM after 2 s.
+stop_perf() {
+    kill -INT "$1" 2>/dev/null || true
+    for _ in $(seq 20); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    PERF_PID=
+}
 
 # One measurement: mix, clients, label, server pids (comma list), then the load
 # generator's arguments. Appends to rows.txt:
@@ -166,15 +178,14 @@ measure() {
         perf stat -x, -e syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync -p "$pids" \
             -o "$TMP/perf.$label.csv" &
         perfpid=$!
+        PERF_PID=$perfpid
     fi
     if ! out=$("$LOAD" "$@"); then
+        [ -n "$perfpid" ] && stop_perf "$perfpid"
         echo "bench/vs-etcd.sh: the load generator failed on $label $mix $n (logs in $TMP)" >&2
         exit 1
     fi
-    if [ -n "$perfpid" ]; then
-        kill -INT "$perfpid" 2>/dev/null || true
-        wait "$perfpid" 2>/dev/null || true
-    fi
+    if [ -n "$perfpid" ]; then stop_perf "$perfpid"; fi
     c1=$(cpu_ticks "${pl[@]}")
     echo "$label $out" >> "$TMP/raw.txt"
     local ops ops_s p50 p99 errors
