@@ -46,5 +46,8 @@ pub mod timers;
 pub mod transport;
 pub mod wire;
 
+#[cfg(all(test, not(raftlab_loom)))]
+mod release_tests;
+
 pub use serve::{ServeConfig, ServeError, cluster_id, serve};
 pub use storage::Fsync;
