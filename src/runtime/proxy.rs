@@ -229,16 +229,18 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 shared.lock().stats.refused += 1;
                 return;
             }
-            let outbound =
-                match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(shared.target))
-                    .await
-                {
-                    Ok(Ok(s)) => s,
-                    _ => {
-                        shared.lock().stats.refused += 1;
-                        return;
-                    }
-                };
+            let outbound = match tokio::time::timeout(
+                CONNECT_TIMEOUT,
+                TcpStream::connect(shared.target),
+            )
+            .await
+            {
+                Ok(Ok(s)) => s,
+                _ => {
+                    shared.lock().stats.refused += 1;
+                    return;
+                }
+            };
             let _ = inbound.set_nodelay(true);
             let _ = outbound.set_nodelay(true);
             let number = {
@@ -576,9 +578,13 @@ mod tests {
             assert!(closed(&mut s, WAIT).await);
             assert_eq!(p.stats().refused, 1);
 
-            let p = Proxy::bind(local(), echo_server().await, 16, 6).await.unwrap();
+            let p = Proxy::bind(local(), echo_server().await, 16, 6)
+                .await
+                .unwrap();
             let mut s = TcpStream::connect(p.addr()).await.unwrap();
-            s.write_all(&wire::frame(&[7u8; 17].to_vec())).await.unwrap();
+            s.write_all(&wire::frame(&[7u8; 17].to_vec()))
+                .await
+                .unwrap();
             assert!(closed(&mut s, WAIT).await);
             assert_eq!(p.stats().oversized, 1);
         });
