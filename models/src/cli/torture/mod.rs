@@ -102,9 +102,10 @@ pub struct TortureArgs {
     pub quiet: bool,
 }
 
-/// Snapshots at this much Raft state, so that runs of a minute compact and install
-/// snapshots (the `serve` default, 4 MiB, is rarely reached).
-const MAX_RAFT_STATE: usize = 1 << 20;
+/// Snapshots at this much Raft state (about 4,000 entries of the workload's), so that a
+/// minute's run compacts its log several times and a server that was down or cut off
+/// catches up by snapshot (the `serve` default, 4 MiB, is not reached in minutes).
+const MAX_RAFT_STATE: usize = 128 << 10;
 
 /// How long the runner waits for a leader, at the start and after healing.
 const LEADER_WAIT: Duration = Duration::from_secs(30);
@@ -790,9 +791,9 @@ fn finish(
         run.frames.0
     );
     out!(
-        "  servers        {} starts ({} restarts), {} ended by themselves",
-        run.starts,
-        run.starts.saturating_sub(n as u64),
+        "  servers        {} ({}), {} ended by themselves",
+        count(run.starts, "start"),
+        count(run.starts.saturating_sub(n as u64), "restart"),
         run.unexpected.len()
     );
     match run.healed_leader {

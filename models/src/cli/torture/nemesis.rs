@@ -241,7 +241,7 @@ impl Network {
         let n = listens.len();
         let mut proxies = Vec::with_capacity(n * n);
         for i in 0..n {
-            for j in 0..n {
+            for (j, &target) in listens.iter().enumerate() {
                 if i == j {
                     proxies.push(None);
                     continue;
@@ -249,7 +249,7 @@ impl Network {
                 let local = SocketAddr::from(([127, 0, 0, 1], 0));
                 let p = rt.block_on(Proxy::bind(
                     local,
-                    listens[j],
+                    target,
                     DEFAULT_MAX_FRAME,
                     seed ^ ((i * n + j) as u64).wrapping_mul(0x9e37_79b9),
                 ))?;
