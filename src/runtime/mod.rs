@@ -31,6 +31,8 @@
 //!   command is applied once, and a follower forwards to the leader.
 //! - [`timers`]: wall-clock deadlines drawn from the ranges the cores name.
 //! - [`serve`]: one server process from its configuration to a clean stop.
+//! - [`proxy`]: not part of a server: the fault-injecting TCP proxy that
+//!   `raftlab torture` puts between servers (cut, refuse, drop, delay per direction).
 //!
 //! The cores never learn that this driver exists: it is a third driver beside the
 //! simulator (`crate::sim`, `crate::harness`) and the models (`raftlab-models`).
@@ -38,6 +40,7 @@
 pub mod client;
 pub mod commit;
 pub mod node;
+pub mod proxy;
 pub mod resp;
 pub mod serve;
 pub mod service;
@@ -49,5 +52,5 @@ pub mod wire;
 #[cfg(all(test, not(raftlab_loom)))]
 mod release_tests;
 
-pub use serve::{ServeConfig, ServeError, cluster_id, serve};
+pub use serve::{Bug, ServeConfig, ServeError, cluster_id, serve};
 pub use storage::Fsync;

@@ -34,9 +34,13 @@ use crate::rsm::server::{Server, ServerConfig};
 pub struct ServeConfig {
     /// This server's id: its index in `peers`.
     pub id: NodeId,
-    /// Every server's peer address (`host:port`), in id order; this server listens on
-    /// its own.
+    /// Every server's peer address (`host:port`), in id order: where this server dials
+    /// each peer. Unless `listen` says otherwise, this server listens on its own entry.
     pub peers: Vec<String>,
+    /// Where this server listens for peers (`None`: its own entry of `peers`). With it,
+    /// the servers' `peers` lists may differ (each server may reach each peer through
+    /// a proxy of its own), so they must be given one `cluster` id.
+    pub listen: Option<String>,
     /// Where this server listens for Redis clients.
     pub client: String,
     /// The data directory.
@@ -55,6 +59,41 @@ pub struct ServeConfig {
     pub clerk: ClerkTiming,
     /// Seeds the timer and clerk-id generators (`None`: from the operating system).
     pub seed: Option<u64>,
+    /// A deliberate bug, for `raftlab torture` to catch (`None` in real use).
+    pub bug: Option<Bug>,
+}
+
+/// The runtime's deliberate bugs: each breaks a rule the runtime keeps, so that a
+/// torture run can show it catches the breach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bug {
+    /// The writer reports every record durable as soon as it takes it, so answers to
+    /// clients and acknowledgements to peers leave before their entries are on disk;
+    /// and it writes and fsyncs what it took only once [`ACK_BEFORE_FSYNC_LAG`] has
+    /// passed since its last write, so a `kill -9` loses up to that much of what the
+    /// server acknowledged (a write that merely sat in the page cache would survive a
+    /// killed process; one still in the writer's memory does not).
+    AckBeforeFsync,
+}
+
+/// How long the writer under [`Bug::AckBeforeFsync`] holds records before writing them.
+pub const ACK_BEFORE_FSYNC_LAG: Duration = Duration::from_millis(1000);
+
+impl Bug {
+    /// Every bug.
+    pub const ALL: [Bug; 1] = [Bug::AckBeforeFsync];
+
+    /// The bug's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bug::AckBeforeFsync => "ack-before-fsync",
+        }
+    }
+
+    /// The bug named `name`.
+    pub fn from_name(name: &str) -> Option<Bug> {
+        Bug::ALL.into_iter().find(|b| b.name() == name)
+    }
 }
 
 impl ServeConfig {
@@ -66,6 +105,7 @@ impl ServeConfig {
         ServeConfig {
             id,
             peers,
+            listen: None,
             client,
             data,
             fsync: Fsync::Always,
@@ -75,6 +115,7 @@ impl ServeConfig {
             timing: Timing::default(),
             clerk: ClerkTiming::default(),
             seed: None,
+            bug: None,
         }
     }
 }
@@ -208,7 +249,10 @@ async fn run<S: Service>(
 ) -> Result<(), ServeError> {
     let me = config.id;
     let n = config.peers.len();
-    let peer_addr = config.peers[me].clone();
+    let peer_addr = config
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.peers[me].clone());
     let peer_listener =
         TcpListener::bind(&peer_addr)
             .await
@@ -230,9 +274,13 @@ async fn run<S: Service>(
     let disk_bytes = storage.disk_bytes();
     let writer = {
         let (queue, events_tx) = (queue.clone(), events_tx.clone());
+        let bug = config.bug;
         thread::Builder::new()
             .name(format!("raftlab-writer-{me}"))
-            .spawn(move || write_batches::<S>(queue, storage, events_tx))
+            .spawn(move || match bug {
+                None => write_batches::<S>(queue, storage, events_tx),
+                Some(Bug::AckBeforeFsync) => ack_before_fsync::<S>(queue, storage, events_tx),
+            })
             .map_err(ServeError::Runtime)?
     };
     let wire_me = Me {
@@ -299,6 +347,14 @@ async fn run<S: Service>(
             Fsync::Never => "never",
         }
     );
+    if let Some(bug) = config.bug {
+        log!(
+            warn,
+            me,
+            "deliberate bug {} is ON: acknowledged writes can be lost (for raftlab torture only)",
+            bug.name()
+        );
+    }
     if config.fsync == Fsync::Never {
         log!(
             warn,
@@ -376,6 +432,40 @@ fn write_batches<S: Service>(
         if events.send(event).is_err() {
             return;
         }
+    }
+}
+
+/// The writer under [`Bug::AckBeforeFsync`]: reports each batch durable as soon as it
+/// takes it, and writes (and syncs) what it holds only once [`ACK_BEFORE_FSYNC_LAG`]
+/// has passed since its last write. A clean stop still writes everything.
+fn ack_before_fsync<S: Service>(
+    queue: Arc<Queue<PersistOf<S>>>,
+    mut storage: DiskStorage<crate::rsm::Request<S::Op>>,
+    events: mpsc::UnboundedSender<Event<S>>,
+) {
+    let mut written = std::time::Instant::now();
+    let fail = |e| {
+        let _ = events.send(Event::StorageFailed(e));
+    };
+    while let Some(batch) = queue.take() {
+        // The bug: durable before anything reached the disk.
+        let _ = events.send(Event::Durable {
+            seq: batch.last,
+            disk_bytes: storage.disk_bytes(),
+        });
+        // `append` buffers in memory (a compaction writes its generation at once).
+        if let Err(e) = batch.items.into_iter().try_for_each(|p| storage.append(p)) {
+            return fail(e);
+        }
+        if written.elapsed() >= ACK_BEFORE_FSYNC_LAG {
+            if let Err(e) = storage.sync() {
+                return fail(e);
+            }
+            written = std::time::Instant::now();
+        }
+    }
+    if let Err(e) = storage.sync() {
+        fail(e);
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use raftlab::harness::kv::history::STAMPS_PER_MICRO;
 use raftlab_checker::html::{self, HtmlOptions};
 use raftlab_checker::kv::{KvModel, KvOperation};
-use raftlab_checker::{CheckOptions, CheckResult, Verdict, check};
+use raftlab_checker::{Annotation, CheckOptions, CheckResult, Verdict, check};
 
 use crate::exit;
 
@@ -113,19 +113,27 @@ impl HtmlFile {
 
     /// Writes the HTML view of a checked history (exit code 3 when that fails).
     pub(crate) fn write(
+        self,
+        ops: &[KvOperation],
+        checked: &Checked,
+        title: String,
+    ) -> Result<(), ExitCode> {
+        self.write_with(ops, checked, title, Vec::new())
+    }
+
+    /// [`HtmlFile::write`] with notes on the timeline.
+    pub(crate) fn write_with(
         mut self,
         ops: &[KvOperation],
         checked: &Checked,
         title: String,
+        annotations: Vec<Annotation>,
     ) -> Result<(), ExitCode> {
         let page = html::render(
             &KvModel,
             ops,
             &checked.result,
-            &HtmlOptions {
-                title,
-                annotations: Vec::new(),
-            },
+            &HtmlOptions { title, annotations },
         );
         // Whatever happens now, the file is the user's: never remove it.
         self.written = true;

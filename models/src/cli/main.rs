@@ -35,6 +35,7 @@ mod serve_cmd;
 mod sim_cmd;
 mod sim_kv_cmd;
 mod sim_shardkv_cmd;
+mod torture;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
@@ -75,6 +76,9 @@ enum Command {
     /// Start a local cluster of `raftlab serve` processes on 127.0.0.1 and show who
     /// leads; Ctrl-C stops it.
     Cluster(cluster_cmd::ClusterArgs),
+    /// Run real `raftlab serve` processes under kill, pause and partition faults, check
+    /// the clients' history for linearizability and look for every acknowledged write.
+    Torture(torture::TortureArgs),
     /// Check a client history for linearizability (see `raftlab lincheck --help`).
     #[command(disable_help_flag = true)]
     Lincheck {
@@ -126,6 +130,7 @@ impl Command {
             Command::Dslogs(args) => dslogs_cmd::run(args),
             Command::Serve(args) => serve_cmd::run(args),
             Command::Cluster(args) => cluster_cmd::run(args),
+            Command::Torture(args) => torture::run(args),
             Command::Lincheck { args } => {
                 let code = raftlab_checker::cli::main(args);
                 exit::code(u8::try_from(code).unwrap_or(exit::USAGE))

@@ -24,8 +24,8 @@ pub struct ServeArgs {
     /// This server's id: its position in --peers, from 0.
     #[arg(long, value_name = "N")]
     pub id: usize,
-    /// Every server's peer address, in id order, comma-separated (this server listens
-    /// on its own).
+    /// Every server's peer address, in id order, comma-separated: where this server
+    /// dials each peer (it listens on its own, unless --listen is given).
     #[arg(
         long,
         value_name = "HOST:PORT,...",
@@ -33,6 +33,12 @@ pub struct ServeArgs {
         required = true
     )]
     pub peers: Vec<String>,
+    /// Where to listen for peers (default: this server's own --peers address). With
+    /// it, each server may dial its peers at addresses of its own (through proxies,
+    /// as `raftlab torture` does), so the --peers lists differ: give every server the
+    /// same --cluster.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
     /// Where to listen for Redis clients.
     #[arg(long, value_name = "HOST:PORT")]
     pub client: String,
@@ -43,7 +49,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = FsyncArg::Always)]
     pub fsync: FsyncArg,
     /// The cluster id, in hex or decimal (default: a hash of --peers, so servers given
-    /// the same list agree).
+    /// the same list agree; servers whose lists differ, see --listen, need one given).
     #[arg(long, value_name = "ID", value_parser = parse_u64)]
     pub cluster: Option<u64>,
     /// Snapshot when the Raft state reaches this many bytes; 0 never snapshots.
@@ -63,6 +69,27 @@ pub struct ServeArgs {
     /// Seed of the timer generator (default: random).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Switch on a deliberate bug, for `raftlab torture` to catch. ack-before-fsync:
+    /// answer clients and peers before their records are on disk, and write them
+    /// only a second later, so kill -9 loses acknowledged writes.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub bug: Option<BugArg>,
+}
+
+/// The runtime's deliberate bugs (`raftlab::runtime::Bug`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BugArg {
+    /// Acknowledge before the record is durable; write it a second later.
+    AckBeforeFsync,
+}
+
+impl BugArg {
+    /// The runtime's bug.
+    pub fn bug(self) -> runtime::Bug {
+        match self {
+            BugArg::AckBeforeFsync => runtime::Bug::AckBeforeFsync,
+        }
+    }
 }
 
 fn parse_u64(s: &str) -> Result<u64, String> {
@@ -103,6 +130,8 @@ pub fn config(args: &ServeArgs) -> ServeConfig {
     if let Some(id) = args.cluster {
         c.cluster = id;
     }
+    c.listen = args.listen.clone();
+    c.bug = args.bug.map(BugArg::bug);
     c.max_raft_state = (args.max_raft_state > 0).then_some(args.max_raft_state);
     c.max_frame = args.max_frame;
     c.timing.election = args.election_timeout;
