@@ -36,14 +36,15 @@ fn drain(rx: &mut mpsc::Receiver<Vec<u8>>) -> Vec<Msg> {
     out
 }
 
+/// The writer's queue of a key/value server.
+type WriterQueue = Queue<super::node::PersistOf<KvStore>>;
+
+/// The frames the loop queued for one peer.
+type PeerFrames = mpsc::Receiver<Vec<u8>>;
+
 /// Server 1 of 3, both peer links up; returns the node, the writer's queue and the
 /// receiving ends of the links to servers 0 and 2.
-fn follower() -> (
-    Node<KvStore>,
-    Arc<Queue<super::node::PersistOf<KvStore>>>,
-    mpsc::Receiver<Vec<u8>>,
-    mpsc::Receiver<Vec<u8>>,
-) {
+fn follower() -> (Node<KvStore>, Arc<WriterQueue>, PeerFrames, PeerFrames) {
     let (server, outputs) = Server::<KvStore>::restore(
         ServerConfig {
             raft: raft::Config::new(1, 3),
