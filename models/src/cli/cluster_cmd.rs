@@ -7,16 +7,16 @@
 //! five seconds. The children also get SIGTERM if this process dies without cleaning up.
 
 use std::fs::{self, OpenOptions};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::serve_child::{describe_exit, info};
 use clap::Args;
-use raftlab::runtime::resp::{self, Limits, Parsed, Value};
 
 use crate::serve_cmd::FsyncArg;
 
@@ -60,41 +60,6 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
-/// Asks a server for `INFO`; `None` if it does not answer within 300 ms.
-pub fn info(addr: SocketAddr) -> Option<Vec<(String, String)>> {
-    let t = Duration::from_millis(300);
-    let mut s = TcpStream::connect_timeout(&addr, t).ok()?;
-    s.set_read_timeout(Some(t)).ok()?;
-    s.set_write_timeout(Some(t)).ok()?;
-    s.write_all(b"*1\r\n$4\r\nINFO\r\n").ok()?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = s.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        match resp::parse_value(&buf, &Limits::default()).ok()? {
-            Parsed::Incomplete => continue,
-            Parsed::Done(Value::Bulk(Some(text)), _) => {
-                let text = String::from_utf8_lossy(&text).into_owned();
-                return Some(
-                    text.lines()
-                        .filter_map(|l| l.split_once(':'))
-                        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
-                        .collect(),
-                );
-            }
-            Parsed::Done(..) => return None,
-        }
-    }
-}
-
-fn field<'a>(info: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    info.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
 fn spawn(m: &Member, peers: &str, fsync: FsyncArg, epoch: u64) -> std::io::Result<Child> {
     let log = OpenOptions::new().create(true).append(true).open(&m.log)?;
     let exe = std::env::current_exe()?;
@@ -128,15 +93,6 @@ fn spawn(m: &Member, peers: &str, fsync: FsyncArg, epoch: u64) -> std::io::Resul
         });
     }
     cmd.spawn()
-}
-
-fn describe_exit(status: std::process::ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(c), _) => format!("exited with code {c}"),
-        (None, Some(9)) => "was killed by SIGKILL".into(),
-        (None, Some(s)) => format!("was killed by signal {s}"),
-        (None, None) => "ended".into(),
-    }
 }
 
 /// Runs `raftlab cluster`: exit 0 after stopping every server, 1 if a server could not
@@ -223,10 +179,10 @@ pub fn run(args: ClusterArgs) -> ExitCode {
             if m.child.is_none() {
                 continue;
             }
-            if let Some(i) = info(m.client)
-                && field(&i, "role") == Some("leader")
+            if let Some(i) = info(m.client, Duration::from_millis(300))
+                && i.get("role") == Some("leader")
             {
-                let term = field(&i, "term").unwrap_or("?").to_string();
+                let term = i.get("term").unwrap_or("?").to_string();
                 leader = Some((format!("S{}", m.id), term, m.client.port()));
             }
         }

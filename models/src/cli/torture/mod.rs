@@ -44,13 +44,14 @@ use raftlab_checker::report::{self, duration};
 use raftlab_checker::{Annotation, CheckOptions, Verdict, check};
 
 use crate::history_report::{Checked, HtmlFile, parse_budget};
+use crate::serve_child::describe_exit;
 use crate::serve_cmd::BugArg;
 use crate::sim_cmd::{clock_seed, count};
 use crate::{exit, interrupt};
 use client::{Conn, Outcome, Record, Workload};
 use clock::Clock;
 use nemesis::{Counts, Kind, Network};
-use servers::{Launch, Servers, describe_exit};
+use servers::{Launch, Servers};
 
 /// Options of `raftlab torture`.
 #[derive(Args, Debug, Clone)]

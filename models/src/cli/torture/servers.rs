@@ -14,14 +14,13 @@
 //! Ctrl-C in the terminal reaches the runner only, which then stops them itself.
 
 use std::fs::{self, OpenOptions};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use raftlab::runtime::resp::{self, Limits, Parsed, Value};
+use crate::serve_child::{Info, info};
 
 /// One server's addresses and files.
 #[derive(Debug)]
@@ -69,30 +68,6 @@ impl Drop for Servers {
         for i in 0..self.list.len() {
             self.kill(i);
         }
-    }
-}
-
-/// A server's `INFO` fields.
-#[derive(Clone, Debug, Default)]
-pub struct Info(pub Vec<(String, String)>);
-
-impl Info {
-    /// A field's value.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// How a child ended, in words.
-pub fn describe_exit(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(101), _) => "panicked (exit code 101)".into(),
-        (Some(c), _) => format!("exited with code {c}"),
-        (None, Some(s)) => format!("was killed by signal {s}"),
-        (None, None) => "ended".into(),
     }
 }
 
@@ -274,35 +249,5 @@ impl Servers {
             .ok()
             .and_then(|s| s.lines().last().map(str::to_string))
             .unwrap_or_default()
-    }
-}
-
-/// Asks the server at `addr` for `INFO`.
-pub fn info(addr: SocketAddr, wait: Duration) -> Option<Info> {
-    let mut s = TcpStream::connect_timeout(&addr, wait).ok()?;
-    s.set_read_timeout(Some(wait)).ok()?;
-    s.set_write_timeout(Some(wait)).ok()?;
-    s.write_all(b"*1\r\n$4\r\nINFO\r\n").ok()?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = s.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        match resp::parse_value(&buf, &Limits::default()).ok()? {
-            Parsed::Incomplete => continue,
-            Parsed::Done(Value::Bulk(Some(text)), _) => {
-                let text = String::from_utf8_lossy(&text).into_owned();
-                return Some(Info(
-                    text.lines()
-                        .filter_map(|l| l.split_once(':'))
-                        .map(|(k, v)| (k.to_string(), v.trim().to_string()))
-                        .collect(),
-                ));
-            }
-            Parsed::Done(..) => return None,
-        }
     }
 }
