@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use raftlab::harness::raft::{Config, Options};
+use raftlab::harness::raft::{Config, Options, RaftLab};
 use raftlab::sim::{
     CallId, Event, Kernel, Net, NetAction, Sender, Sim, TimerKey, World, oneshot, seed::run_seeded,
 };

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use raftlab::dslogs;
-use raftlab::harness::raft::{ChaosOptions, ChaosReport, ChaosRun, Config, Options};
+use raftlab::harness::raft::{ChaosOptions, ChaosReport, ChaosRun, Config, Options, RaftLab};
 use raftlab::sim::trace::write_jsonl;
 use raftlab::sim::{Fate, TraceEvent, TraceRecord};
 

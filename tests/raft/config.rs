@@ -5,7 +5,8 @@
 use std::future::Future;
 
 use raftlab::harness::bugs::{self, Carries, Requested};
-pub use raftlab::harness::raft::{Cmd, Config, ELECTION_TIMEOUT, Options};
+use raftlab::harness::raft::suite::Spec;
+use raftlab::harness::raft::{Config, Options};
 use raftlab::sim::seed::run_seeded;
 
 /// The deliberate bug `RAFTLAB_BUG=<name>` asks for (to see which bugs the suite
@@ -24,14 +25,20 @@ fn options(bug: Option<Requested>) -> Options {
 
 /// Runs one lab test: `make_config(servers, unreliable, snapshot)`, the body, cleanup;
 /// once per seed (see `raftlab::sim::seed`).
-pub fn raft_test<F, Fut>(name: &str, servers: usize, unreliable: bool, snapshot: bool, body: F)
+pub fn raft_test<F, Fut>(spec: &Spec, body: F)
 where
     F: Fn(Config) -> Fut,
     Fut: Future<Output = ()> + 'static,
 {
-    run_seeded("raft", name, servers, |seed| {
+    run_seeded("raft", spec.name, spec.servers, |seed| {
         let bug = requested_bug();
-        let cfg = Config::new(seed, servers, unreliable, snapshot, options(bug));
+        let cfg = Config::new(
+            seed,
+            spec.servers,
+            spec.unreliable,
+            spec.snapshot,
+            options(bug),
+        );
         bugs::assert_applied(bug, &cfg.bugs(), &[]);
         cfg.run(&body);
     });

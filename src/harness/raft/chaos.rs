@@ -14,6 +14,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::config::{Config, Options};
+use super::lab::RaftLab;
 use super::world::Cmd;
 use crate::raft::Bug;
 use crate::sim::{JoinHandle, TraceRecord};
@@ -225,7 +226,7 @@ async fn client(cfg: Config, me: u64, stop: Rc<Cell<bool>>) -> Vec<i64> {
         let x = cfg.rand();
         let mut index = None;
         for i in 0..cfg.n {
-            if let Some((index1, _)) = cfg.start(i, x) {
+            if let Some((index1, _)) = cfg.start(i, x).await {
                 index = Some(index1);
             }
         }

@@ -3,8 +3,11 @@
 
 mod chaos;
 mod config;
+mod lab;
+pub mod suite;
 mod world;
 
 pub use chaos::{ChaosCounts, ChaosOptions, ChaosReport, ChaosRun, Progress};
-pub use config::{Config, ELECTION_TIMEOUT, Options, Summary, TEST_LIMIT, TermMoved};
+pub use config::{Config, Options, TEST_LIMIT};
+pub use lab::{ELECTION_TIMEOUT, RaftLab, Summary, TermMoved};
 pub use world::{Applier, Cmd, RaftRpc, RaftWorld, SNAPSHOT_INTERVAL, Stats, describe_rpc};
