@@ -6,6 +6,7 @@ pub mod bugs;
 pub mod drive;
 pub mod kv;
 pub mod raft;
+pub mod real;
 pub mod rsm;
 pub mod safety;
 pub mod shard;

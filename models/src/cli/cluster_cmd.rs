@@ -15,8 +15,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::serve_child::{describe_exit, info};
 use clap::Args;
+use raftlab::harness::real::{describe_exit, info};
 
 use crate::serve_cmd::FsyncArg;
 

@@ -31,7 +31,6 @@ mod exit;
 mod history_report;
 mod interrupt;
 mod quiet_panic;
-mod serve_child;
 mod serve_cmd;
 mod sim_cmd;
 mod sim_kv_cmd;

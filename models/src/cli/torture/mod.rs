@@ -3,7 +3,7 @@
 //! write looked for at the end.
 //!
 //! 1. [`servers`]: `--servers` child processes on 127.0.0.1, each peer link through a
-//!    proxy of the runner's ([`nemesis::Network`], one per ordered pair of servers);
+//!    proxy of the runner's ([`raftlab::harness::real::Mesh`], one per ordered pair of servers);
 //!    each server's log goes to `s<i>.log` in the run directory.
 //! 2. [`client`]: `--clients` threads run Get, Put and Append with unique values over
 //!    the Redis protocol against random servers, each operation stamped by one
@@ -26,7 +26,6 @@ mod client;
 mod clock;
 mod durability;
 mod nemesis;
-mod servers;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -44,14 +43,14 @@ use raftlab_checker::report::{self, duration};
 use raftlab_checker::{Annotation, CheckOptions, Verdict, check};
 
 use crate::history_report::{Checked, HtmlFile, parse_budget};
-use crate::serve_child::describe_exit;
 use crate::serve_cmd::BugArg;
 use crate::sim_cmd::{clock_seed, count};
 use crate::{exit, interrupt};
 use client::{Conn, Outcome, Record, Workload};
 use clock::Clock;
-use nemesis::{Counts, Kind, Network};
-use servers::{Launch, Servers};
+use nemesis::{Counts, Kind};
+use raftlab::harness::real::describe_exit;
+use raftlab::harness::real::{Launch, Mesh, Servers};
 
 /// Options of `raftlab torture`.
 #[derive(Args, Debug, Clone)]
@@ -348,7 +347,7 @@ fn torture(args: &TortureArgs, seed: u64, dir: &Path, stop: &AtomicBool) -> Resu
         .enable_all()
         .build()
         .map_err(|e| fail("cannot start the proxies' runtime", e))?;
-    let net = Network::new(&rt, listens, seed).map_err(|e| fail("cannot bind the proxies", e))?;
+    let net = Mesh::new(&rt, listens, seed).map_err(|e| fail("cannot bind the proxies", e))?;
     let exe = std::env::current_exe().map_err(|e| fail("cannot find the raftlab executable", e))?;
     let mut extra = vec!["--max-raft-state".to_string(), MAX_RAFT_STATE.to_string()];
     if let Some(b) = args.bug {

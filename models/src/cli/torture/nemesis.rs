@@ -20,17 +20,15 @@
 //! too; only who leads depends on the run.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use raftlab::runtime::proxy::{Faults, Proxy};
-use raftlab::runtime::wire::DEFAULT_MAX_FRAME;
+use raftlab::runtime::proxy::Faults;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use super::servers::Servers;
+use raftlab::harness::real::{Mesh, Servers};
 
 /// A kind of fault (`--nemesis`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -224,71 +222,6 @@ pub fn schedule(seed: u64, kinds: &[Kind], run: Duration) -> Vec<Planned> {
     plan
 }
 
-/// The proxies: `P(i, j)` carries everything server `i` sends to server `j`.
-pub struct Network {
-    n: usize,
-    proxies: Vec<Option<Proxy>>,
-}
-
-impl Network {
-    /// Binds a proxy for every ordered pair of the servers listening at `listens`,
-    /// inside `rt`.
-    pub fn new(
-        rt: &tokio::runtime::Runtime,
-        listens: &[SocketAddr],
-        seed: u64,
-    ) -> std::io::Result<Network> {
-        let n = listens.len();
-        let mut proxies = Vec::with_capacity(n * n);
-        for i in 0..n {
-            for (j, &target) in listens.iter().enumerate() {
-                if i == j {
-                    proxies.push(None);
-                    continue;
-                }
-                let local = SocketAddr::from(([127, 0, 0, 1], 0));
-                let p = rt.block_on(Proxy::bind(
-                    local,
-                    target,
-                    DEFAULT_MAX_FRAME,
-                    seed ^ ((i * n + j) as u64).wrapping_mul(0x9e37_79b9),
-                ))?;
-                proxies.push(Some(p));
-            }
-        }
-        Ok(Network { n, proxies })
-    }
-
-    /// The address of `P(i, j)`.
-    pub fn addr(&self, i: usize, j: usize) -> SocketAddr {
-        match &self.proxies[i * self.n + j] {
-            Some(p) => p.addr(),
-            None => SocketAddr::from(([127, 0, 0, 1], 0)),
-        }
-    }
-
-    fn set(&self, i: usize, j: usize, f: Faults) {
-        if let Some(p) = &self.proxies[i * self.n + j] {
-            p.set(f);
-        }
-    }
-
-    /// Clears every fault.
-    pub fn heal(&self) {
-        for p in self.proxies.iter().flatten() {
-            p.set(Faults::NONE);
-        }
-    }
-
-    /// Frames dropped or swallowed, and forwarded, over every proxy.
-    pub fn frames(&self) -> (u64, u64) {
-        self.proxies.iter().flatten().fold((0, 0), |(d, f), p| {
-            let s = p.stats();
-            (d + s.dropped, f + s.forwarded)
-        })
-    }
-}
-
 /// A fault in force, to be healed.
 pub struct Active {
     /// What was done, in words.
@@ -344,7 +277,7 @@ fn names(ids: &[usize]) -> String {
 }
 
 /// Puts `fault` in force.
-pub fn apply(p: &Planned, servers: &mut Servers, net: &Network) -> Active {
+pub fn apply(p: &Planned, servers: &mut Servers, net: &Mesh) -> Active {
     let mut rng = StdRng::seed_from_u64(p.pick);
     let n = servers.len();
     match p.fault {
@@ -471,7 +404,7 @@ pub fn apply(p: &Planned, servers: &mut Servers, net: &Network) -> Active {
 
 /// Heals `active`: restarts the killed servers, resumes the paused ones, clears the
 /// network. Returns the servers that could not be restarted, with the error.
-pub fn heal(active: &Active, servers: &mut Servers, net: &Network) -> Vec<(usize, std::io::Error)> {
+pub fn heal(active: &Active, servers: &mut Servers, net: &Mesh) -> Vec<(usize, std::io::Error)> {
     let mut failed = Vec::new();
     match active.fault {
         Fault::Kill(_) => {

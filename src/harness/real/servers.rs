@@ -3,7 +3,7 @@
 //! their data directories.
 //!
 //! Server `i` takes clients on its own port and listens for peers on another; it
-//! dials peer `j` at the proxy `P(i, j)` ([`raftlab::runtime::proxy`]), so its
+//! dials peer `j` at the proxy `P(i, j)` ([`super::Mesh`]), so its
 //! `--peers` list is its own and all of them share one `--cluster` id. Each child's
 //! standard error is appended to `s<i>.log` in the run directory, across restarts.
 //!
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use crate::serve_child::{Info, info};
+use super::child::{Info, info};
 
 /// One server's addresses and files.
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use raftlab::runtime::resp::{self, Limits, Parsed, Value};
+use crate::runtime::resp::{self, Limits, Parsed, Value};
 
 /// A server's `INFO` fields.
 #[derive(Clone, Debug, Default)]

@@ -1,0 +1,12 @@
+//! The labs' worlds on real processes: `raftlab serve` children on loopback
+//! ([`Servers`]), their peer traffic through a fault proxy per ordered pair ([`Mesh`]),
+//! and what a runner reads of them ([`info`]). `raftlab torture` and the real-runtime
+//! lab suites (models/tests/lab_real.rs) both build on it.
+
+mod child;
+mod mesh;
+mod servers;
+
+pub use child::{Info, describe_exit, info};
+pub use mesh::Mesh;
+pub use servers::{Launch, Server, Servers};
