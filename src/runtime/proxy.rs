@@ -90,6 +90,8 @@ pub struct ProxyStats {
     pub refused: u64,
     /// Frames forwarded.
     pub forwarded: u64,
+    /// Bytes of the frames forwarded (headers included).
+    pub bytes: u64,
     /// Frames swallowed by a cut or dropped.
     pub dropped: u64,
     /// Connections closed because a frame was over the limit.
@@ -314,7 +316,9 @@ where
             if to.write_all(&frame).await.is_err() {
                 return;
             }
-            shared.lock().stats.forwarded += 1;
+            let mut state = shared.lock();
+            state.stats.forwarded += 1;
+            state.stats.bytes += frame.len() as u64;
         }
     };
     // Either side ending ends the direction (and, through `relay`, the connection).

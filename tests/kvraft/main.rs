@@ -8,193 +8,17 @@
 mod config;
 
 use raftlab::harness::kv::ck::KvClerk;
-use std::cell::Cell;
-use std::rc::Rc;
 use std::time::Duration;
 
 use config::{
-    History, KvraftConfig, KvraftOptions, append, check, check_clnt_appends,
-    check_concurrent_appends, get, kvraft_test, put,
+    KvraftConfig, KvraftOptions, append, check, check_clnt_appends, check_concurrent_appends, get,
+    kvraft_test, put,
 };
 use raftlab::harness::kv::history::LabCheck;
 use raftlab::rsm::server::ServiceBug;
 use raftlab::sim::seed::default_seed;
 
-/// The lab's `electionTimeout`.
-const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// The arguments of the lab's `GenericTest`.
-#[derive(Clone, Copy)]
-struct Generic {
-    part: &'static str,
-    nclients: usize,
-    nservers: usize,
-    unreliable: bool,
-    crash: bool,
-    partitions: bool,
-    maxraftstate: i64,
-    randomkeys: bool,
-}
-
-/// The lab's partitioner: every second or so, split the servers at random in two.
-async fn partitioner(cfg: KvraftConfig, done: Rc<Cell<bool>>) {
-    while !done.get() {
-        let a: Vec<u64> = (0..cfg.n).map(|_| cfg.rand_below(2)).collect();
-        let side = |s: u64| (0..cfg.n).filter(|&j| a[j] == s).collect::<Vec<_>>();
-        cfg.partition(&side(0), &side(1));
-        let ms = cfg.rand_below(200);
-        cfg.sleep(ELECTION_TIMEOUT + Duration::from_millis(ms))
-            .await;
-    }
-}
-
-/// One client of `GenericTest`: appends and gets on its own key (or random keys) until
-/// told to stop; returns how many appends (and puts) it made.
-async fn generic_client(
-    cfg: KvraftConfig,
-    g: Generic,
-    cli: usize,
-    log: History,
-    done: Rc<Cell<bool>>,
-) -> usize {
-    let myck = cfg.make_client(&cfg.all());
-    let mut j = 0;
-    let mut last = String::new();
-    if !g.randomkeys {
-        put(&cfg, &myck, &cli.to_string(), &last, Some(&log), cli).await;
-    }
-    while !done.get() {
-        let key = if g.randomkeys {
-            cfg.rand_below(g.nclients as u64).to_string()
-        } else {
-            cli.to_string()
-        };
-        let nv = format!("x {cli} {j} y");
-        if cfg.rand_below(1000) < 500 {
-            append(&cfg, &myck, &key, &nv, Some(&log), cli).await;
-            if !g.randomkeys {
-                last.push_str(&nv);
-            }
-            j += 1;
-        } else if g.randomkeys && cfg.rand_below(1000) < 100 {
-            // only with random keys: it would break the check done after Gets
-            put(&cfg, &myck, &key, &nv, Some(&log), cli).await;
-            j += 1;
-        } else {
-            let v = get(&cfg, &myck, &key, Some(&log), cli).await;
-            if !g.randomkeys && v != last {
-                panic!("get wrong value, key {key}, wanted:\n{last}\n, got\n{v}");
-            }
-        }
-    }
-    cfg.delete_client(&myck);
-    j
-}
-
-/// The lab's `GenericTest`: three rounds of clients working for 5 s, with partitions
-/// and crashes if asked; then each client's appends must all be there, the logs
-/// trimmed (or no snapshot at all), and the history linearizable.
-async fn generic_test(cfg: KvraftConfig, name: &str, g: Generic) {
-    let log = generic_rounds(cfg.clone(), g).await;
-    log.check("kvraft", name, cfg.seed());
-    cfg.end();
-}
-
-/// `GenericTest` up to its porcupine check: returns the recorded history.
-async fn generic_rounds(cfg: KvraftConfig, g: Generic) -> History {
-    let mut title = String::from("Test: ");
-    if g.unreliable {
-        title.push_str("unreliable net, ");
-    }
-    if g.crash {
-        title.push_str("restarts, ");
-    }
-    if g.partitions {
-        title.push_str("partitions, ");
-    }
-    if g.maxraftstate != -1 {
-        title.push_str("snapshots, ");
-    }
-    if g.randomkeys {
-        title.push_str("random keys, ");
-    }
-    title.push_str(if g.nclients > 1 {
-        "many clients"
-    } else {
-        "one client"
-    });
-    title.push_str(&format!(" ({})", g.part));
-    cfg.begin(&title);
-    let log = History::new();
-    let ck = cfg.make_client(&cfg.all());
-    for _ in 0..3 {
-        let done_clients = Rc::new(Cell::new(false));
-        let done_partitioner = Rc::new(Cell::new(false));
-        let clients: Vec<_> = (0..g.nclients)
-            .map(|cli| {
-                let task = generic_client(cfg.clone(), g, cli, log.clone(), done_clients.clone());
-                cfg.spawn(task)
-            })
-            .collect();
-        let mut part = None;
-        if g.partitions {
-            // Allow the clients to perform some operations without interruption
-            cfg.sleep(Duration::from_secs(1)).await;
-            part = Some(cfg.spawn(partitioner(cfg.clone(), done_partitioner.clone())));
-        }
-        cfg.sleep(Duration::from_secs(5)).await;
-        done_clients.set(true);
-        done_partitioner.set(true);
-        if let Some(p) = part {
-            p.await;
-            // reconnect network and submit a request. A client may have submitted a
-            // request in a minority. That request won't return until that server
-            // discovers a new term has started.
-            cfg.connect_all();
-            // wait for a while so that we have a new term
-            cfg.sleep(ELECTION_TIMEOUT).await;
-        }
-        if g.crash {
-            for i in 0..g.nservers {
-                cfg.shutdown_server(i);
-            }
-            // Wait for a while for servers to shutdown, since shutdown isn't a real
-            // crash and isn't instantaneous
-            cfg.sleep(ELECTION_TIMEOUT).await;
-            // crash and re-start all
-            for i in 0..g.nservers {
-                cfg.start_server(i);
-            }
-            cfg.connect_all();
-        }
-        for (i, c) in clients.into_iter().enumerate() {
-            let j = c.await;
-            let v = get(&cfg, &ck, &i.to_string(), Some(&log), 0).await;
-            if !g.randomkeys {
-                check_clnt_appends(i, &v, j);
-            }
-        }
-        if g.maxraftstate > 0 {
-            // Check maximum after the servers have processed all client requests and
-            // had time to checkpoint.
-            let sz = cfg.log_size() as i64;
-            if sz > 8 * g.maxraftstate {
-                panic!("logs were not trimmed ({sz} > 8*{})", g.maxraftstate);
-            }
-        }
-        if g.maxraftstate < 0 {
-            // Check that snapshots are not used
-            let ssz = cfg.snapshot_size();
-            if ssz > 0 {
-                panic!(
-                    "snapshot too large ({ssz}), should not be used when maxraftstate = {}",
-                    g.maxraftstate
-                );
-            }
-        }
-    }
-    log
-}
+use raftlab::harness::kv::suite::{ELECTION_TIMEOUT, Generic, generic_rounds};
 
 /// The lab's `GenericTestSpeed`: 1000 sequential appends on a 3-server cluster must
 /// take at most a third of a heartbeat interval each.
@@ -223,36 +47,38 @@ async fn generic_test_speed(cfg: KvraftConfig, part: &str) {
     cfg.end();
 }
 
-/// Declares a `GenericTest` test.
-macro_rules! generic {
-    ($name:ident, $part:literal, $nclients:expr, $nservers:expr, $unreliable:expr, $crash:expr,
-     $partitions:expr, $maxraftstate:expr, $randomkeys:expr) => {
-        #[test]
-        fn $name() {
-            let g = Generic {
-                part: $part,
-                nclients: $nclients,
-                nservers: $nservers,
-                unreliable: $unreliable,
-                crash: $crash,
-                partitions: $partitions,
-                maxraftstate: $maxraftstate,
-                randomkeys: $randomkeys,
-            };
-            kvraft_test(
-                stringify!($name),
-                g.nservers,
-                g.unreliable,
-                g.maxraftstate,
-                move |cfg| generic_test(cfg, stringify!($name), g),
-            );
-        }
-    };
+// ===================================== 4A and 4B: GenericTest =================
+
+/// Runs a `GenericTest` test: its configuration from its row, then the body.
+fn generic_runner<F, Fut>(g: &'static Generic, body: F)
+where
+    F: Fn(KvraftConfig) -> Fut,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    kvraft_test(g.name, g.nservers, g.unreliable, g.maxraftstate, body);
 }
 
-// ===================================== 4A =====================================
+raftlab::kvraft_generic_suite!(generic_runner:
+    basic_4a,
+    concurrent_4a,
+    unreliable_4a,
+    many_partitions_one_client_4a,
+    many_partitions_many_clients_4a,
+    persist_one_client_4a,
+    persist_concurrent_4a,
+    persist_concurrent_unreliable_4a,
+    persist_partition_4a,
+    persist_partition_unreliable_4a,
+    persist_partition_unreliable_linearizable_4a,
+    snapshot_recover_4b,
+    snapshot_recover_many_clients_4b,
+    snapshot_unreliable_4b,
+    snapshot_unreliable_recover_4b,
+    snapshot_unreliable_recover_concurrent_partition_4b,
+    snapshot_unreliable_recover_concurrent_partition_linearizable_4b,
+);
 
-generic!(basic_4a, "4A", 1, 5, false, false, false, -1, false);
+// ===================================== 4A =====================================
 
 #[test]
 fn speed_4a() {
@@ -260,9 +86,6 @@ fn speed_4a() {
         generic_test_speed(cfg, "4A")
     });
 }
-
-generic!(concurrent_4a, "4A", 5, 5, false, false, false, -1, false);
-generic!(unreliable_4a, "4A", 5, 5, true, false, false, -1, false);
 
 #[test]
 fn unreliable_one_key_4a() {
@@ -355,95 +178,6 @@ fn one_partition_4a() {
     });
 }
 
-generic!(
-    many_partitions_one_client_4a,
-    "4A",
-    1,
-    5,
-    false,
-    false,
-    true,
-    -1,
-    false
-);
-generic!(
-    many_partitions_many_clients_4a,
-    "4A",
-    5,
-    5,
-    false,
-    false,
-    true,
-    -1,
-    false
-);
-generic!(
-    persist_one_client_4a,
-    "4A",
-    1,
-    5,
-    false,
-    true,
-    false,
-    -1,
-    false
-);
-generic!(
-    persist_concurrent_4a,
-    "4A",
-    5,
-    5,
-    false,
-    true,
-    false,
-    -1,
-    false
-);
-generic!(
-    persist_concurrent_unreliable_4a,
-    "4A",
-    5,
-    5,
-    true,
-    true,
-    false,
-    -1,
-    false
-);
-generic!(
-    persist_partition_4a,
-    "4A",
-    5,
-    5,
-    false,
-    true,
-    true,
-    -1,
-    false
-);
-generic!(
-    persist_partition_unreliable_4a,
-    "4A",
-    5,
-    5,
-    true,
-    true,
-    true,
-    -1,
-    false
-);
-generic!(
-    persist_partition_unreliable_linearizable_4a,
-    "4A",
-    15,
-    7,
-    true,
-    true,
-    true,
-    -1,
-    true
-);
-
 // ===================================== 4B =====================================
 
 /// Check that ops are committed fast enough, better than 1 per heartbeat interval;
@@ -529,73 +263,6 @@ fn speed_4b() {
     });
 }
 
-generic!(
-    snapshot_recover_4b,
-    "4B",
-    1,
-    5,
-    false,
-    true,
-    false,
-    1000,
-    false
-);
-generic!(
-    snapshot_recover_many_clients_4b,
-    "4B",
-    20,
-    5,
-    false,
-    true,
-    false,
-    1000,
-    false
-);
-generic!(
-    snapshot_unreliable_4b,
-    "4B",
-    5,
-    5,
-    true,
-    false,
-    false,
-    1000,
-    false
-);
-generic!(
-    snapshot_unreliable_recover_4b,
-    "4B",
-    5,
-    5,
-    true,
-    true,
-    false,
-    1000,
-    false
-);
-generic!(
-    snapshot_unreliable_recover_concurrent_partition_4b,
-    "4B",
-    5,
-    5,
-    true,
-    true,
-    true,
-    1000,
-    false
-);
-generic!(
-    snapshot_unreliable_recover_concurrent_partition_linearizable_4b,
-    "4B",
-    15,
-    7,
-    true,
-    true,
-    true,
-    1000,
-    true
-);
-
 // ============================ not a lab test ============================
 
 /// The deliberate `ServiceBug::ReadBeforeOwnWrite` (a leader answers a client's Get
@@ -615,6 +282,7 @@ fn read_before_own_write_is_caught_by_the_random_key_tests() {
         ),
     ] {
         let g = Generic {
+            name,
             part,
             nclients: 15,
             nservers: 7,
@@ -630,7 +298,8 @@ fn read_before_own_write_is_caught_by_the_random_key_tests() {
         };
         let seed = default_seed(name);
         let cfg = KvraftConfig::new(seed, g.nservers, g.unreliable, maxraftstate, options);
-        let log = cfg.run_to_end(generic_rounds(cfg.clone(), g));
+        let cfg2 = cfg.clone();
+        let log = cfg.run_to_end(async move { generic_rounds(cfg2, &g).await });
         match log.lab_check("kvraft-bug", name, seed) {
             LabCheck::Illegal { visualization, .. } => {
                 if let Ok(path) = visualization {

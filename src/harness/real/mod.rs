@@ -4,9 +4,13 @@
 //! lab suites (models/tests/lab_real.rs) both build on it.
 
 mod child;
+mod control;
 mod mesh;
+pub mod raft;
 mod servers;
 
 pub use child::{Info, describe_exit, info};
+pub use control::{CallError, Control};
 pub use mesh::Mesh;
+pub use raft::{RealRaft, free_addrs, run_real_raft};
 pub use servers::{Launch, Server, Servers};

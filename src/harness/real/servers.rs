@@ -110,6 +110,11 @@ impl Servers {
         self.list.len()
     }
 
+    /// Whether there are no servers.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     /// Starts server `i` (from its data directory, if it ran before).
     pub fn start(&mut self, i: usize) -> std::io::Result<()> {
         let launch = &self.launch;
