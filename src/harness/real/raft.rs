@@ -323,7 +323,7 @@ impl RaftLab for RealRaft {
     }
 
     fn spawn<T: 'static>(&self, fut: impl Future<Output = T> + 'static) -> Task<T> {
-        Task(tokio::task::spawn_local(fut))
+        Task::spawn(fut)
     }
 
     fn crash1(&self, i: NodeId) {
@@ -492,6 +492,13 @@ impl RaftLab for RealRaft {
 /// test's panic).
 pub struct Task<T>(tokio::task::JoinHandle<T>);
 
+impl<T: 'static> Task<T> {
+    /// Starts `fut` as a local task of the test's runtime.
+    pub fn spawn(fut: impl Future<Output = T> + 'static) -> Self {
+        Task(tokio::task::spawn_local(fut))
+    }
+}
+
 impl<T> Future for Task<T> {
     type Output = T;
 
@@ -552,100 +559,38 @@ pub fn free_addrs(n: usize) -> std::io::Result<Vec<std::net::SocketAddr>> {
     held.iter().map(|l| l.local_addr()).collect()
 }
 
-/// Runs one Raft lab test on real processes, once per seed of the test (the seeds of
-/// `RAFTLAB_SEED`/`RAFTLAB_SEEDS`, as on the simulator; here a seed fixes the test's
-/// choices and the servers' timers, not the timing of the real world). Each run gets
-/// a directory under `RAFTLAB_REAL_DIR` (default: the system's temporary directory);
-/// it is removed when the test passes and kept, with every server's log, when it
-/// fails.
+/// Runs one Raft lab test on real processes (see [`super::runner::run_real`]).
 pub fn run_real_raft<F, Fut>(exe: PathBuf, spec: &crate::harness::raft::suite::Spec, body: F)
 where
     F: Fn(RealRaft) -> Fut,
     Fut: Future<Output = ()>,
 {
-    for seed in crate::sim::seed::seeds_for(spec.name) {
-        let dir = run_dir(spec.name, seed);
-        let proxies = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("raftlab-lab-proxy")
-            .enable_all()
-            .build()
-            .expect("a tokio runtime for the proxies");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a tokio runtime for the test");
-        let local = tokio::task::LocalSet::new();
-        let setup = RealSetup {
-            exe: exe.clone(),
-            dir: dir.clone(),
-            servers: spec.servers,
-            unreliable: spec.unreliable,
-            seed,
-            extra: Vec::new(),
-        };
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            local.block_on(&rt, async {
-                let cfg = match RealRaft::new(setup, &proxies) {
-                    Ok(cfg) => cfg,
-                    Err(e) => panic!("cannot set up the servers: {e}"),
-                };
-                let out = std::panic::AssertUnwindSafe(body(cfg.clone()));
-                let r = futures_catch(out).await;
-                cfg.cleanup();
-                r
-            })
-        }))
-        .and_then(|r| r);
-        drop(local);
-        drop(rt);
-        drop(proxies);
-        match result {
-            Ok(()) => {
-                let _ = std::fs::remove_dir_all(&dir);
-            }
-            Err(e) => {
-                eprintln!(
-                    "raftlab: {} failed on real processes with seed {seed}\n  \
-                     replay: RAFTLAB_SEED={seed} cargo test --release -p raftlab-models --test lab_real -- --ignored --exact {} --nocapture\n  \
-                     kept:   {} (each server's data directory and log s<i>.log)",
-                    spec.name,
-                    spec.name,
-                    dir.display()
-                );
-                std::panic::resume_unwind(e);
-            }
-        }
-    }
+    super::runner::run_real(
+        spec.name,
+        |seed, dir, proxies| {
+            let extra = if spec.snapshot {
+                vec![
+                    "--max-raft-state".to_string(),
+                    SNAPSHOT_RAFT_STATE.to_string(),
+                ]
+            } else {
+                vec!["--max-raft-state".to_string(), "0".to_string()]
+            };
+            let setup = RealSetup {
+                exe: exe.clone(),
+                dir: dir.to_path_buf(),
+                servers: spec.servers,
+                unreliable: spec.unreliable,
+                seed,
+                extra,
+            };
+            RealRaft::new(setup, proxies)
+        },
+        RealRaft::cleanup,
+        body,
+    );
 }
 
-/// A fresh run directory for a test and seed.
-pub fn run_dir(test: &str, seed: u64) -> PathBuf {
-    let base = std::env::var_os("RAFTLAB_REAL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    base.join(format!(
-        "raftlab-{test}-{seed}-{}-{nanos}",
-        std::process::id()
-    ))
-}
-
-/// Awaits `fut`, turning a panic inside it into an `Err` (so that the servers are
-/// stopped before the panic goes on).
-pub async fn futures_catch<F: Future>(
-    fut: std::panic::AssertUnwindSafe<F>,
-) -> std::thread::Result<F::Output> {
-    let mut fut = std::pin::pin!(fut.0);
-    std::future::poll_fn(move |cx| {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
-            Err(e) => std::task::Poll::Ready(Err(e)),
-        }
-    })
-    .await
-}
+/// The Raft state size at which the 3D tests' servers snapshot (the lab's applier
+/// snapshots every 10 entries; here the service snapshots by size).
+pub const SNAPSHOT_RAFT_STATE: usize = 1000;
