@@ -28,14 +28,13 @@
 //! applies it once (its result comes back either way). [`Event::Session`] says why this
 //! stays exactly once while the old session still retries.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
-
-use std::num::NonZeroU64;
 
 use super::node::{ConnId, Event};
 use super::resp::{self, Limits, Parsed, Value};
