@@ -1,6 +1,7 @@
 //! `raftlab serve` for real: server processes on loopback, written to through a Redis
 //! client library and redis-cli, killed with `kill -9` and restarted from their data
-//! directories, and attacked with bytes no server should accept.
+//! directories, and attacked with bytes no server should accept; the Raft lab's
+//! service (`--service raft-log`), and a session resumed on a new connection.
 
 mod real;
 
@@ -532,4 +533,213 @@ fn cluster_starts_servers_shows_the_leader_restarts_the_dead_and_stops_on_sigint
             base + o
         );
     }
+}
+
+/// `LAB.STATE` of server `i`: its term and whether it leads (`None` if it does not
+/// answer).
+fn lab_state(c: &Cluster, i: usize) -> Option<(u64, bool)> {
+    let client = redis::Client::open(format!("redis://{}/", c.clients[i])).ok()?;
+    let mut con = client
+        .get_connection_with_timeout(Duration::from_secs(1))
+        .ok()?;
+    con.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let (term, leader): (u64, u8) = redis::cmd("LAB.STATE").query(&mut con).ok()?;
+    Some((term, leader == 1))
+}
+
+/// The lab's `checkOneLeader` through `LAB.STATE`: waits (bounded) until exactly one
+/// server says it leads the highest term; returns it and the term.
+fn lab_leader(c: &Cluster, within: Duration) -> (usize, u64) {
+    let deadline = Instant::now() + within;
+    loop {
+        let mut leaders: Vec<(u64, usize)> = (0..c.n)
+            .filter_map(|i| match lab_state(c, i) {
+                Some((term, true)) => Some((term, i)),
+                _ => None,
+            })
+            .collect();
+        leaders.sort();
+        if let Some(&(term, i)) = leaders.last()
+            && leaders.iter().filter(|(t, _)| *t == term).count() == 1
+        {
+            return (i, term);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no single leader by LAB.STATE within {within:?}: {leaders:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn lab_start(con: &mut redis::Connection, cmd: &str) -> Option<(u64, u64)> {
+    match redis::cmd("LAB.START").arg(cmd).query(con) {
+        Ok(started) => started,
+        Err(e) => panic!("LAB.START {cmd}: {e}"),
+    }
+}
+
+fn lab_applied(c: &Cluster, i: usize, from: u64) -> redis::RedisResult<Vec<String>> {
+    let client = redis::Client::open(format!("redis://{}/", c.clients[i]))?;
+    let mut con = client.get_connection_with_timeout(Duration::from_secs(1))?;
+    con.set_read_timeout(Some(Duration::from_secs(2)))?;
+    redis::cmd("LAB.APPLIED").arg(from).query(&mut con)
+}
+
+/// Waits (bounded) until server `i` has applied exactly `want`, from index 1.
+fn wait_applied(c: &Cluster, i: usize, want: &[&str], within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let got = lab_applied(c, i, 1);
+        if matches!(&got, Ok(v) if v == want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "S{i} applied {got:?}, not {want:?}, within {within:?}:\n{}",
+            c.log(i)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn raft_log_service_starts_on_the_chosen_server_and_every_server_applies_the_same_record() {
+    let mut c = Cluster::start_with(3, &["--service", "raft-log"]);
+    let (leader, term) = lab_leader(&c, Duration::from_secs(10));
+    let mut con = c.redis(leader);
+    for (i, cmd) in ["c1", "c2", "c3"].into_iter().enumerate() {
+        assert_eq!(
+            lab_start(&mut con, cmd),
+            Some((i as u64 + 1, term)),
+            "LAB.START {cmd} on the leader"
+        );
+    }
+    let follower = (leader + 1) % 3;
+    let mut fcon = c.redis(follower);
+    assert_eq!(
+        lab_start(&mut fcon, "not-here"),
+        None,
+        "a follower's LAB.START is nil"
+    );
+    let (fterm, fleads) = lab_state(&c, follower).expect("the follower answers LAB.STATE");
+    assert_eq!((fterm, fleads), (term, false));
+    for i in 0..3 {
+        wait_applied(&c, i, &["c1", "c2", "c3"], Duration::from_secs(10));
+    }
+    assert_eq!(lab_applied(&c, follower, 2).unwrap(), ["c2", "c3"]);
+    assert!(lab_applied(&c, follower, 4).unwrap().is_empty());
+    let e = lab_applied(&c, follower, 0).unwrap_err();
+    assert!(
+        e.to_string().contains("LAB.APPLIED: the first index '0'"),
+        "{e}"
+    );
+    // The key/value commands are not this service's; INFO and COMMAND say what is.
+    let e = get(&mut fcon, "k").unwrap_err();
+    assert!(
+        e.to_string().contains("unknown command 'GET'")
+            && e.to_string().contains("raft-log service: LAB.START"),
+        "{e}"
+    );
+    let info = c.info(follower).unwrap();
+    assert_eq!(info.get("service"), Some("raft-log"));
+    assert_eq!(info.num("applied_index"), 3);
+    let commands: Vec<String> = redis::cmd("COMMAND").query(&mut fcon).unwrap();
+    assert_eq!(commands, ["lab.start", "lab.state", "lab.applied"]);
+    drop(fcon);
+
+    // kill -9 a follower: restarted from its data directory, it applies the same record
+    // again, and what comes next.
+    c.kill9(follower);
+    c.start_server(follower);
+    wait_applied(&c, follower, &["c1", "c2", "c3"], Duration::from_secs(10));
+    assert!(c.log(follower).contains("recovered"), "{}", c.log(follower));
+    let (leader, _) = lab_leader(&c, Duration::from_secs(10));
+    let started = lab_start(&mut c.redis(leader), "c4");
+    assert!(matches!(started, Some((4, _))), "{started:?}");
+    for i in 0..3 {
+        wait_applied(&c, i, &["c1", "c2", "c3", "c4"], Duration::from_secs(10));
+    }
+}
+
+fn session(con: &mut redis::Connection) -> (u64, u64) {
+    match redis::cmd("SESSION").query(con) {
+        Ok(s) => s,
+        Err(e) => panic!("SESSION: {e}"),
+    }
+}
+
+fn append(con: &mut redis::Connection, k: &str, v: &str) -> i64 {
+    match redis::cmd("APPEND").arg(k).arg(v).query(con) {
+        Ok(n) => n,
+        Err(e) => panic!("APPEND {k} {v}: {e}"),
+    }
+}
+
+#[test]
+fn a_session_resumed_on_a_new_connection_applies_a_resent_append_once() {
+    let c = Cluster::start(3);
+    let leader = c.check_one_leader(Duration::from_secs(10));
+    let (first, second) = ((leader + 1) % 3, (leader + 2) % 3);
+    let mut a = c.redis(first);
+    let (id, next) = session(&mut a);
+    assert_eq!(next, 1, "a fresh connection's first request is number 1");
+    assert_eq!(set(&mut a, "k", "x").unwrap(), "OK");
+    assert_eq!(session(&mut a), (id, 2));
+    // Request 2, an APPEND; then the connection is lost (as if before its answer).
+    assert_eq!(append(&mut a, "k", "y"), 2);
+    drop(a);
+
+    // A new connection, to another server, takes over the session at request 2 and
+    // sends the same APPEND again: the same length, and no second copy.
+    let mut b = c.redis(second);
+    let resumed: String = redis::cmd("SESSION").arg(id).arg(2).query(&mut b).unwrap();
+    assert_eq!(resumed, "OK");
+    assert_eq!(session(&mut b), (id, 2));
+    assert_eq!(
+        append(&mut b, "k", "y"),
+        2,
+        "the first APPEND's result again"
+    );
+    assert_eq!(get(&mut b, "k").unwrap(), "xy", "appended once");
+    assert_eq!(session(&mut b), (id, 4));
+    assert_eq!(append(&mut b, "k", "z"), 3, "the next request runs");
+    assert_eq!(get(&mut c.redis(leader), "k").unwrap(), "xyz");
+
+    // A late resend of an older write (request 1) runs not at all.
+    let mut late = c.redis(leader);
+    let _: String = redis::cmd("SESSION")
+        .arg(id)
+        .arg(1)
+        .query(&mut late)
+        .unwrap();
+    assert_eq!(set(&mut late, "k", "x").unwrap(), "OK");
+    assert_eq!(
+        get(&mut late, "k").unwrap(),
+        "xyz",
+        "the old SET did not run again"
+    );
+
+    // Refusals name the argument; the connection stays usable.
+    let refusal = |con: &mut redis::Connection, args: &[&str]| -> String {
+        match redis::cmd("SESSION").arg(args).query::<String>(con) {
+            Err(e) => e.to_string(),
+            Ok(v) => panic!("SESSION {args:?} was accepted: {v}"),
+        }
+    };
+    assert!(refusal(&mut b, &["me", "1"]).contains("the client id 'me'"));
+    assert!(refusal(&mut b, &["1", "-3"]).contains("the next sequence number '-3'"));
+    assert!(refusal(&mut b, &["1", "0"]).contains("must be 1 or more"));
+    assert!(refusal(&mut b, &["1"]).contains("wrong number of arguments for 'session'"));
+    assert_eq!(session(&mut b), (id, 5), "refusals change nothing");
+    // The raft-log service's commands are unknown here.
+    let e = redis::cmd("LAB.START")
+        .arg("x")
+        .query::<String>(&mut b)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("unknown command 'LAB.START'")
+            && e.to_string().contains("kv service: GET, SET, APPEND"),
+        "{e}"
+    );
 }

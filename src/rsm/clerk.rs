@@ -9,6 +9,8 @@
 //! ignored. The request keeps its `(client, seq)` on every retry, so the servers execute
 //! it once.
 
+use std::num::NonZeroU64;
+
 use serde::{Deserialize, Serialize};
 
 use super::{ClientId, Reply, Request};
@@ -114,6 +116,28 @@ impl<O: Clone, R> Clerk<O, R> {
     /// Whether an operation is running.
     pub fn busy(&self) -> bool {
         !matches!(self.state, State::Idle)
+    }
+
+    /// The request number the next operation started will get (while one runs, it has
+    /// the number before this).
+    pub fn next_seq(&self) -> u64 {
+        self.seq + 1
+    }
+
+    /// Becomes the session of clerk `client` whose next operation is request
+    /// `next_seq`: how a client that lost its connection during its operation `s` goes
+    /// on elsewhere. It resumes with `next_seq = s` and sends the same operation again;
+    /// the request then has the `(client, seq)` of the one that may already have been
+    /// applied, so the state machine's duplicate detection executes it once. The server
+    /// to try first stays as it was. Refused while an operation runs (its retries carry
+    /// the old numbers).
+    pub fn resume(&mut self, client: ClientId, next_seq: NonZeroU64) -> Result<(), Busy> {
+        if self.busy() {
+            return Err(Busy);
+        }
+        self.client = client;
+        self.seq = next_seq.get() - 1;
+        Ok(())
     }
 
     /// Starts an operation.
@@ -266,6 +290,57 @@ mod tests {
         // A timeout moves on without backing off.
         let out = c.on_timer();
         assert_eq!(sends(&out), vec![(1, 4)]);
+    }
+
+    #[test]
+    fn resume_takes_over_a_session_and_its_numbers() {
+        let mut c = Clerk::new(7, 3, ClerkTiming::default());
+        assert_eq!((c.client(), c.next_seq()), (7, 1));
+        c.start(Op::Get { key: "a".into() }).unwrap();
+        assert_eq!(c.next_seq(), 2, "the running operation is 1");
+        let five = NonZeroU64::new(5).unwrap();
+        assert_eq!(
+            c.resume(9, five),
+            Err(Busy),
+            "refused while an operation runs"
+        );
+        assert_eq!(c.client(), 7);
+        let out = c.on_failure(1);
+        assert_eq!(sends(&out), vec![(1, 2)]);
+        c.on_reply(2, Reply::Ok("".into()));
+        assert_eq!(c.next_seq(), 2);
+        c.resume(9, five).unwrap();
+        assert_eq!((c.client(), c.next_seq()), (9, 5));
+        let op = Op::Append {
+            key: "k".into(),
+            value: "x".into(),
+        };
+        let out = c.start(op.clone()).unwrap();
+        let request = out.iter().find_map(|o| match o {
+            ClerkOutput::Send {
+                to,
+                attempt,
+                request,
+            } => Some((*to, *attempt, request.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            request,
+            Some((
+                1,
+                3,
+                Request {
+                    client: 9,
+                    seq: 5,
+                    op
+                }
+            )),
+            "the resumed numbers, the same first server, attempts still counting up"
+        );
+        // A late answer to an attempt of before the resume is still ignored.
+        assert!(c.on_reply(1, Reply::Ok("stale".into())).is_empty());
+        c.on_reply(3, Reply::Ok("".into()));
+        assert_eq!(c.next_seq(), 6);
     }
 
     #[test]

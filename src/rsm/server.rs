@@ -222,6 +222,36 @@ impl<S: StateMachine> Server<S> {
         out
     }
 
+    /// Starts `op` on this server's Raft for no clerk: the lab's `rf.Start(cmd)`, called
+    /// by a test on the server it chose. The entry is `Request { client: 0, seq: 0, op }`
+    /// (no clerk numbers a request 0: clerks count from 1), nobody waits for it, and its
+    /// result when applied is dropped; so this suits a state machine that ignores
+    /// `client` and `seq` (a store with duplicate detection would count `(0, 0)` as a
+    /// client of its own). Returns the entry's `(index, term)` if this server leads and
+    /// appended it, `None` if not (with no outputs then). A clerk's request still waiting
+    /// at that index (possible only for an index a past leadership gave out) is answered
+    /// `WrongLeader`, as [`Server::client_request`] does.
+    pub fn start_unowned(&mut self, op: S::Op) -> (Option<(Index, Term)>, Outputs<S>) {
+        let request = Request {
+            client: 0,
+            seq: 0,
+            op,
+        };
+        let mut out = Vec::new();
+        let (result, outputs) = self.raft.start(request);
+        let started = result.ok();
+        if let Some((index, _)) = started
+            && let Some(old) = self.pending.remove(&index)
+        {
+            out.push(ServerOutput::ClientReply {
+                call: old.call,
+                reply: Reply::WrongLeader,
+            });
+        }
+        self.process(outputs, &mut out);
+        (started, out)
+    }
+
     /// A Raft request from peer `from`.
     pub fn raft_request(
         &mut self,

@@ -1,14 +1,34 @@
 //! Client connections: the Redis protocol in front of the event loop.
 //!
 //! Each connection reads commands ([`resp::parse_command`]), answers the ones every
-//! Redis client sends for itself, and hands the service's commands to the loop as
-//! [`Event::Command`]: the loop's clerk session for this connection runs them one at a
-//! time, through the log, and the answer comes back once it is durable. Pipelined
+//! Redis client sends for itself, and hands the service's commands to the loop: a
+//! clerk's operation as [`Event::Command`] (the loop's clerk session for this
+//! connection runs them one at a time, through the log, and the answer comes back once
+//! it is durable), a local command as [`Event::Local`]. Pipelined
 //! commands are read together and answered in order, in one write. A protocol error is
 //! answered with `-ERR Protocol error: ...` and closes the connection, as Redis does; an
 //! unknown command or a wrong number of arguments gets `-ERR` and the connection stays
 //! usable.
+//!
+//! `SESSION`, under every service, reads or resumes the connection's clerk session
+//! ([`Event::Session`]):
+//!
+//! - `SESSION` answers `*2 :<client-id> :<next-seq>`: the session's client id and the
+//!   request number its next operation will get;
+//! - `SESSION <client-id> <next-seq>` makes the session client `<client-id>`, whose
+//!   next operation is request `<next-seq>`, and answers `+OK`. Both are unsigned
+//!   integers below 2^63 (RESP integers are signed), `<next-seq>` at least 1 (clerks
+//!   number requests from 1); a bad argument is refused with an error naming it, and so
+//!   is a resume while an operation of the connection is in flight.
+//!
+//! So a client reads `SESSION` when it connects (and counts its operations from there);
+//! when its connection breaks during operation `s`, it connects to any server, sends
+//! `SESSION <id> <s>`, and sends the same operation again: it carries the numbers of the
+//! one that may already have been applied, and the state machine's duplicate detection
+//! applies it once (its result comes back either way). [`Event::Session`] says why this
+//! stays exactly once while the old session still retries.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -18,7 +38,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::node::{ConnId, Event};
 use super::resp::{self, Limits, Parsed, Value};
-use super::service::{Service, wrong_arity};
+use super::service::{Command, Service, wrong_arity};
+use crate::rsm::ClientId;
 
 /// The most client connections served at once; more are told so and closed.
 pub const MAX_CLIENTS: usize = 10_000;
@@ -187,12 +208,57 @@ async fn command<S: Service>(
             }
         }
         "CONFIG" => Value::error("ERR raftlab's configuration is set on its command line"),
+        "SESSION" => match session_args(args) {
+            Ok(resume) => {
+                ask(events, |reply| Event::Session {
+                    conn,
+                    resume,
+                    reply,
+                })
+                .await
+            }
+            Err(v) => v,
+        },
         _ => match S::command(args) {
-            Ok(op) => ask(events, |reply| Event::Command { conn, op, reply }).await,
+            Ok(Command::Clerk(op)) => ask(events, |reply| Event::Command { conn, op, reply }).await,
+            Ok(Command::Local(local)) => ask(events, |reply| Event::Local { local, reply }).await,
             Err(v) => v,
         },
     };
     (value, Next::Continue)
+}
+
+/// The arguments of `SESSION`: none (read the session) or a client id and the next
+/// request number (resume), each an unsigned integer below 2^63, the number at least 1.
+fn session_args(args: &[Vec<u8>]) -> Result<Option<(ClientId, NonZeroU64)>, Value> {
+    let number = |i: usize, what: &str| -> Result<u64, Value> {
+        std::str::from_utf8(&args[i])
+            .ok()
+            .filter(|s| !s.starts_with('+'))
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|&n| i64::try_from(n).is_ok())
+            .ok_or_else(|| {
+                Value::error(format!(
+                    "ERR SESSION: the {what} '{}' is not an unsigned integer below 2^63",
+                    String::from_utf8_lossy(&args[i][..args[i].len().min(64)])
+                ))
+            })
+    };
+    match args.len() {
+        1 => Ok(None),
+        3 => {
+            let client = number(1, "client id")?;
+            let seq = number(2, "next sequence number")?;
+            let Some(seq) = NonZeroU64::new(seq) else {
+                return Err(Value::error(
+                    "ERR SESSION: the next sequence number must be 1 or more (a clerk \
+                     numbers its requests from 1)",
+                ));
+            };
+            Ok(Some((client, seq)))
+        }
+        _ => Err(wrong_arity("SESSION")),
+    }
 }
 
 fn unknown_subcommand(sub: &[u8], cmd: &str) -> Value {
@@ -218,4 +284,56 @@ fn hello(conn: ConnId) -> Value {
         .flatten()
         .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(ws: &[&str]) -> Vec<Vec<u8>> {
+        ws.iter().map(|w| w.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn session_arguments() {
+        assert_eq!(session_args(&args(&["SESSION"])), Ok(None));
+        assert_eq!(
+            session_args(&args(&["session", "42", "7"])),
+            Ok(Some((42, NonZeroU64::new(7).unwrap())))
+        );
+        let max = i64::MAX.to_string();
+        assert_eq!(
+            session_args(&args(&["SESSION", &max, &max])),
+            Ok(Some((
+                i64::MAX as u64,
+                NonZeroU64::new(i64::MAX as u64).unwrap()
+            )))
+        );
+        let err = |a: &[&str]| match session_args(&args(a)) {
+            Err(Value::Error(e)) => e,
+            other => panic!("{a:?} gave {other:?}"),
+        };
+        for bad in ["-1", "x", "+1", "", "9223372036854775808", "1.0"] {
+            assert_eq!(
+                err(&["SESSION", bad, "1"]),
+                format!("ERR SESSION: the client id '{bad}' is not an unsigned integer below 2^63")
+            );
+            assert_eq!(
+                err(&["SESSION", "1", bad]),
+                format!(
+                    "ERR SESSION: the next sequence number '{bad}' is not an unsigned \
+                     integer below 2^63"
+                )
+            );
+        }
+        assert!(err(&["SESSION", "1", "0"]).contains("must be 1 or more"));
+        assert_eq!(
+            err(&["SESSION", "1"]),
+            "ERR wrong number of arguments for 'session' command"
+        );
+        assert_eq!(
+            err(&["SESSION", "1", "2", "3"]),
+            "ERR wrong number of arguments for 'session' command"
+        );
+    }
 }

@@ -12,7 +12,10 @@
 //! ```
 //!
 //! One event loop ([`node::Node`]) owns the core value, a [`crate::rsm::server::Server`]
-//! over any [`service::Service`] (today the key/value store). Every input becomes an
+//! over any [`service::Service`]: the key/value store (`raftlab serve --service kv`,
+//! the default) or the Raft lab's log ([`lab_log::LabLog`], `--service raft-log`, whose
+//! commands start entries on a chosen server's Raft and read what each server applied,
+//! as the lab 3 tests do). Every input becomes an
 //! [`node::Event`]; the loop calls the core and carries out its outputs in order. The rule
 //! that makes it correct is the core's own: a `Persist` comes before every output that
 //! depends on it, and the loop lets nothing leave the process (a message to a peer, an
@@ -28,7 +31,13 @@
 //! - [`resp`] and [`client`]: the Redis protocol (RESP2), so redis-cli, redis-benchmark
 //!   and every Redis library are clients. Each connection is a clerk session running the
 //!   lab's clerk ([`crate::rsm::clerk::Clerk`]) against the cluster, so a retried
-//!   command is applied once, and a follower forwards to the leader.
+//!   command is applied once, and a follower forwards to the leader. `SESSION` reads a
+//!   connection's session (client id, next request number) or resumes one on a new
+//!   connection, so a client whose connection broke mid-operation retries it exactly
+//!   once.
+//! - [`service`]: what a Redis command means to a state machine (an operation for the
+//!   clerk, or a local command of the server's own core), and the key/value commands;
+//!   [`lab_log`]: the Raft lab's service.
 //! - [`timers`]: wall-clock deadlines drawn from the ranges the cores name.
 //! - [`serve`]: one server process from its configuration to a clean stop.
 //! - [`proxy`]: not part of a server: the fault-injecting TCP proxy that
@@ -39,6 +48,7 @@
 
 pub mod client;
 pub mod commit;
+pub mod lab_log;
 pub mod node;
 pub mod proxy;
 pub mod resp;

@@ -16,9 +16,16 @@
 //! straight to the core; a call to another server is forwarded over the peer connection
 //! ([`PeerMsg::Clerk`]) and its answer comes back the same way, so a client connected to
 //! a follower is served by the leader without knowing who leads. A call to a server whose
-//! connection is down fails at once, and the clerk moves on.
+//! connection is down fails at once, and the clerk moves on. `SESSION` reads or resumes
+//! a connection's session ([`Event::Session`]).
+//!
+//! A service's local commands ([`Local`]) skip the clerk: `Start` hands the operation
+//! to this server's own Raft ([`Server::start_unowned`]), `State` and `Read` read the
+//! core. Their answers leave, like every other, once what the core had submitted is
+//! durable (the started entry, a term just taken): at once when nothing is waiting.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::commit::{Outbox, Queue, Seq};
 use super::resp::Value;
-use super::service::Service;
+use super::service::{Local, Service, started_reply, state_reply};
 use super::storage::{Fsync, StorageError};
 use super::timers::{Timers, draw};
 use super::wire::{self, PeerMsg};
@@ -61,6 +68,42 @@ pub enum Event<S: Service> {
         conn: ConnId,
         /// The operation.
         op: S::Op,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Value>,
+    },
+    /// A command the server carries out on its own core (no clerk, no forwarding).
+    Local {
+        /// What to do.
+        local: Local<S::Op, S::Query>,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Value>,
+    },
+    /// `SESSION`: the connection's clerk session, read (`resume: None`: the answer is
+    /// `*2 :<client-id> :<next-seq>`) or resumed as client `client` whose next request
+    /// is number `next_seq` ([`Clerk::resume`]; `+OK`, or an error while an operation
+    /// of the connection is in flight).
+    ///
+    /// Exactly once across connections rests on the state machine's duplicate table
+    /// ([`crate::kv::store::KvStore`] keeps, per client, the highest request number it
+    /// executed and that write's result): a write `(client, seq)` runs only if `seq` is
+    /// above the client's highest, so no request runs twice however many connections
+    /// carry the same client id. Say the old connection's session still retries request
+    /// `s` (its connection broke, but a copy sits in the log or on its way to the
+    /// leader) while a new connection resumes at `s`, resends the same operation and,
+    /// once answered, goes on with `s+1`. If the old copy is applied first, the resend
+    /// is a duplicate of the client's latest write and gets its result again; if the
+    /// resend is applied first, the old copy is the duplicate. Either way `s` runs once;
+    /// and a copy of `s` applied after `s+1` is older than the client's latest write, so
+    /// it does not run at all (its answer is the empty result, and nobody waits for it).
+    /// What this does not make safe is two live connections each starting new
+    /// operations under one id: their equal numbers would make one operation a
+    /// duplicate of the other. `SESSION` is for taking over a session whose connection
+    /// is gone, with the operation it was running.
+    Session {
+        /// The connection.
+        conn: ConnId,
+        /// The session to take over, or `None` to read the current one.
+        resume: Option<(ClientId, NonZeroU64)>,
         /// Where the answer goes.
         reply: oneshot::Sender<Value>,
     },
@@ -298,7 +341,8 @@ impl<S: Service> Node<S> {
                 }
             }
             Event::Opened(conn) => {
-                let id: ClientId = rand::Rng::random(&mut self.client_ids);
+                // Below 2^63, so that `SESSION` can show it as a RESP integer.
+                let id: ClientId = rand::Rng::random::<u64>(&mut self.client_ids) >> 1;
                 let peers = self.server.raft().config().peers;
                 let clerk = Clerk::new(id, peers, self.clerk_timing);
                 self.sessions.insert(
@@ -311,6 +355,15 @@ impl<S: Service> Node<S> {
                 );
             }
             Event::Command { conn, op, reply } => self.on_command(conn, op, reply),
+            Event::Local { local, reply } => self.on_local(local, reply),
+            Event::Session {
+                conn,
+                resume,
+                reply,
+            } => {
+                // The session lives in memory only: the answer waits for nothing.
+                let _ = reply.send(self.on_session(conn, resume));
+            }
             Event::Info { reply } => {
                 let value = Value::bulk(self.info());
                 // INFO reports state; it promises nothing durable, so it does not wait.
@@ -386,6 +439,45 @@ impl<S: Service> Node<S> {
                     "ERR a command is already running on this connection",
                 ));
             }
+        }
+    }
+
+    fn on_local(&mut self, local: Local<S::Op, S::Query>, reply: oneshot::Sender<Value>) {
+        let value = match local {
+            Local::Start(op) => {
+                let (started, outs) = self.server.start_unowned(op);
+                self.execute(outs);
+                started_reply(started)
+            }
+            Local::State => {
+                let (term, leader) = self.server.raft().state();
+                state_reply(term, leader)
+            }
+            Local::Read(query) => self.server.state().query(query),
+        };
+        self.emit(Effect::Respond { reply, value });
+    }
+
+    fn on_session(&mut self, conn: ConnId, resume: Option<(ClientId, NonZeroU64)>) -> Value {
+        let Some(s) = self.sessions.get_mut(&conn) else {
+            return Value::error("ERR connection closed");
+        };
+        match resume {
+            None => {
+                let int = |n: u64| Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+                Value::Array(Some(vec![int(s.clerk.client()), int(s.clerk.next_seq())]))
+            }
+            Some((client, next_seq)) => match s.clerk.resume(client, next_seq) {
+                Ok(()) => {
+                    tracing::debug!(target: "raftlab::clerk", topic = "CLNT", node = self.me as u64,
+                        "c{conn} resumes client {client} at #{next_seq}");
+                    Value::ok()
+                }
+                Err(_) => Value::error(
+                    "ERR SESSION: an operation of this connection is in flight; resume \
+                     a session before its next operation",
+                ),
+            },
         }
     }
 
@@ -655,6 +747,7 @@ impl<S: Service> Node<S> {
                     Fsync::Never => "never".into(),
                 },
             ),
+            ("service", S::NAME.into()),
         ];
         let mut s = String::from("# Replication\r\n");
         for (k, v) in fields {

@@ -14,8 +14,8 @@ type Frames = Option<mpsc::Receiver<Vec<u8>>>;
 
 /// A fresh follower `me` of three servers; `up` says which peer links are up. Returns
 /// the node and each peer's frame queue.
-fn node(me: NodeId, up: [bool; 3], timing: ClerkTiming) -> (Node<KvStore>, Vec<Frames>) {
-    let (server, outputs) = Server::<KvStore>::restore(
+fn node<S: Service>(me: NodeId, up: [bool; 3], timing: ClerkTiming) -> (Node<S>, Vec<Frames>) {
+    let (server, outputs) = Server::<S>::restore(
         ServerConfig {
             raft: raft::Config::new(me, 3),
             max_raft_state: None,
@@ -53,7 +53,7 @@ fn node(me: NodeId, up: [bool; 3], timing: ClerkTiming) -> (Node<KvStore>, Vec<F
 }
 
 /// Reports everything submitted so far durable.
-fn all_durable(node: &mut Node<KvStore>) {
+fn all_durable<S: Service>(node: &mut Node<S>) {
     let seq = node.submitted;
     node.handle(Event::Durable { seq, disk_bytes: 0 })
         .expect("durable");
@@ -72,7 +72,7 @@ fn a_round_answered_at_once_ends_in_the_backoff_not_a_stale_request_timeout() {
         request_timeout: TimeRange::millis(3_600_000, 3_600_000),
         backoff: TimeRange::millis(1, 1),
     };
-    let (mut node, mut frames) = node(1, [false, true, true], timing);
+    let (mut node, mut frames) = node::<KvStore>(1, [false, true, true], timing);
     all_durable(&mut node);
     let (tx, _rx) = oneshot::channel();
     node.handle(Event::Opened(7)).expect("opened");
@@ -114,4 +114,113 @@ fn a_round_answered_at_once_ends_in_the_backoff_not_a_stale_request_timeout() {
         "the clerk's timer is {:?} away: the hour-long request timeout of an answered attempt, not the backoff",
         deadline.saturating_duration_since(started)
     );
+}
+
+/// Asks the node, and takes the answer it gave at once.
+fn ask<S: Service>(
+    node: &mut Node<S>,
+    make: impl FnOnce(oneshot::Sender<Value>) -> Event<S>,
+) -> Value {
+    let (tx, mut rx) = oneshot::channel();
+    node.handle(make(tx)).expect("handled");
+    rx.try_recv().expect("answered at once")
+}
+
+/// `SESSION` reads the connection's clerk session and resumes another, but not while an
+/// operation of the connection is in flight; the resumed numbers go into the next
+/// request.
+#[test]
+fn session_reads_and_resumes_but_not_while_an_operation_is_in_flight() {
+    let (mut node, mut frames) = node::<KvStore>(1, [false, false, true], ClerkTiming::default());
+    all_durable(&mut node);
+    node.handle(Event::Opened(7)).expect("opened");
+    let Value::Array(Some(v)) = ask(&mut node, |reply| Event::Session {
+        conn: 7,
+        resume: None,
+        reply,
+    }) else {
+        panic!("SESSION answers an array");
+    };
+    let [Value::Integer(id), Value::Integer(1)] = v[..] else {
+        panic!("SESSION of a fresh connection: {v:?}");
+    };
+    assert!(id >= 0);
+    let five = std::num::NonZeroU64::new(5).expect("not zero");
+    let resume = |reply| Event::Session {
+        conn: 7,
+        resume: Some((42, five)),
+        reply,
+    };
+    assert_eq!(ask(&mut node, resume), Value::ok());
+    let (tx, _rx) = oneshot::channel();
+    node.handle(Event::Command {
+        conn: 7,
+        op: Op::Put {
+            key: "k".into(),
+            value: "v".into(),
+        },
+        reply: tx,
+    })
+    .expect("command");
+    all_durable(&mut node);
+    // S0 is down, S1 (this follower) says WrongLeader: the call goes to S2, carrying the
+    // resumed numbers.
+    let frame = frames[2]
+        .as_mut()
+        .expect("a link to S2")
+        .try_recv()
+        .expect("the call forwarded to S2");
+    let msg: PeerMsg<Op, String> = wire::decode("forwarded call", &frame[8..]).expect("decodes");
+    let PeerMsg::Clerk { request, .. } = msg else {
+        panic!("expected a forwarded clerk call, got {msg:?}");
+    };
+    assert_eq!((request.client, request.seq), (42, 5));
+    let refused = ask(&mut node, |reply| Event::Session {
+        conn: 7,
+        resume: Some((43, five)),
+        reply,
+    });
+    assert!(
+        matches!(&refused, Value::Error(e) if e.contains("in flight")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        ask(&mut node, |reply| Event::Session {
+            conn: 7,
+            resume: None,
+            reply,
+        }),
+        Value::Array(Some(vec![Value::Integer(42), Value::Integer(6)])),
+        "still client 42; the running operation is #5"
+    );
+}
+
+/// A follower's own core answers the raft-log service's local commands: `LAB.START` is
+/// refused with the nil array, `LAB.STATE` says term 0 and not leader, `LAB.APPLIED`
+/// finds nothing applied yet.
+#[test]
+fn local_commands_of_a_follower_are_answered_by_its_own_core() {
+    use super::super::lab_log::{LabLog, LabQuery};
+    let (mut node, _frames) = node::<LabLog>(0, [false, true, true], ClerkTiming::default());
+    all_durable(&mut node);
+    let start = |reply| Event::Local {
+        local: Local::Start("x".into()),
+        reply,
+    };
+    assert_eq!(ask(&mut node, start), Value::Array(None));
+    let state = |reply| Event::Local {
+        local: Local::State,
+        reply,
+    };
+    assert_eq!(
+        ask(&mut node, state),
+        Value::Array(Some(vec![Value::Integer(0), Value::Integer(0)]))
+    );
+    let applied = |reply| Event::Local {
+        local: Local::Read(LabQuery::Applied { from: 1 }),
+        reply,
+    };
+    assert_eq!(ask(&mut node, applied), Value::Array(Some(vec![])));
+    assert_eq!(node.server().pending(), 0);
+    assert!(node.info().contains("service:raft-log\r\n"));
 }

@@ -338,8 +338,9 @@ async fn run<S: Service>(
     log!(
         info,
         me,
-        "serving Redis clients on {}, peers on {}, data in {} (fsync {})",
+        "serving Redis clients on {} ({} service), peers on {}, data in {} (fsync {})",
         config.client,
+        S::NAME,
         peer_addr,
         config.data.display(),
         match config.fsync {

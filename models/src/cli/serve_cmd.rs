@@ -1,4 +1,7 @@
-//! `raftlab serve`: one key/value server of a real cluster, in the foreground.
+//! `raftlab serve`: one server of a real cluster, in the foreground: a key/value server
+//! (`--service kv`, the default) or the Raft lab's log (`--service raft-log`), whose
+//! commands (`LAB.START`, `LAB.STATE`, `LAB.APPLIED`) let the lab 3 tests drive each
+//! server's Raft directly (see `raftlab::runtime::lab_log`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +10,18 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use raftlab::kv::store::KvStore;
 use raftlab::raft::TimeRange;
+use raftlab::runtime::lab_log::LabLog;
 use raftlab::runtime::{self, Fsync, ServeConfig};
+
+/// The state machine a server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ServiceArg {
+    /// The key/value store: GET, SET, APPEND through each connection's clerk session.
+    Kv,
+    /// The Raft lab's log: LAB.START cmd (rf.Start on this server), LAB.STATE (its term
+    /// and whether it leads), LAB.APPLIED from (what it applied at from, from+1, ...).
+    RaftLog,
+}
 
 /// When appends are fsynced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -42,6 +56,10 @@ pub struct ServeArgs {
     /// Where to listen for Redis clients.
     #[arg(long, value_name = "HOST:PORT")]
     pub client: String,
+    /// The state machine: kv (GET, SET, APPEND) or raft-log (LAB.START, LAB.STATE,
+    /// LAB.APPLIED, for the Raft lab's tests). Keep a data directory to one service.
+    #[arg(long, value_enum, default_value_t = ServiceArg::Kv)]
+    pub service: ServiceArg,
     /// The data directory (created if missing; an empty one starts a fresh server).
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
@@ -148,7 +166,12 @@ pub fn run(args: ServeArgs) -> ExitCode {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(raftlab::sim::verbose::unix_ms);
     raftlab::sim::verbose::install_wall(raftlab::sim::verbose::enabled(), epoch);
-    match runtime::serve::<KvStore>(config(&args)) {
+    let config = config(&args);
+    let served = match args.service {
+        ServiceArg::Kv => runtime::serve::<KvStore>(config),
+        ServiceArg::RaftLog => runtime::serve::<LabLog>(config),
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ runtime::ServeError::Config(_)) => {
             eprintln!("raftlab serve: {e}");
