@@ -37,15 +37,22 @@ pub fn run_real<W, F, Fut>(
             .expect("a tokio runtime for the test");
         let local = tokio::task::LocalSet::new();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            local.block_on(&rt, async {
-                let world = match make(seed, &dir, &proxies) {
+            // The world is made outside the test's runtime (binding the proxies blocks
+            // on theirs) but inside its local set (the world may start local tasks).
+            let world = {
+                let _rt = rt.enter();
+                let _local = local.enter();
+                match make(seed, &dir, &proxies) {
                     Ok(w) => w,
                     Err(e) => panic!("cannot set up the servers in {}: {e}", dir.display()),
-                };
-                let r = catch(std::panic::AssertUnwindSafe(body(world.clone()))).await;
-                cleanup(&world);
-                r
-            })
+                }
+            };
+            let r = local.block_on(
+                &rt,
+                catch(std::panic::AssertUnwindSafe(body(world.clone()))),
+            );
+            cleanup(&world);
+            r
         }))
         .and_then(|r| r);
         drop(local);
