@@ -46,10 +46,14 @@ mod raft {
         #[ignore] concurrent_starts_3b,
         #[ignore] rejoin_3b,
         #[ignore] backup_3b,
+        #[ignore] count_3b,
         persist1_3c,
         #[ignore] persist2_3c,
         #[ignore] persist3_3c,
         #[ignore] figure8_3c,
+        #[ignore] unreliable_agree_3c,
+        #[ignore] reliable_churn_3c,
+        #[ignore] unreliable_churn_3c,
     );
 }
 

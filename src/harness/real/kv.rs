@@ -322,7 +322,8 @@ impl RealClerk {
     /// One attempt at the current server, with the session resumed if the connection
     /// is new.
     async fn attempt(&self, command: &[u8]) -> Attempt {
-        let mut stream = match self.conn.borrow_mut().take() {
+        let open = self.conn.borrow_mut().take();
+        let mut stream = match open {
             Some(s) => s,
             None => {
                 let addr = self.servers[self.current.get()];

@@ -551,7 +551,7 @@ async fn futures_join_all<F: Future>(futs: impl Iterator<Item = F>) -> Vec<F::Ou
     out
 }
 
-/// Loopback addresses with free ports.
+/// `n` distinct loopback addresses with free ports (held together while picked).
 pub fn free_addrs(n: usize) -> std::io::Result<Vec<std::net::SocketAddr>> {
     let held = (0..n)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))

@@ -50,7 +50,7 @@ use client::{Conn, Outcome, Record, Workload};
 use clock::Clock;
 use nemesis::{Counts, Kind};
 use raftlab::harness::real::describe_exit;
-use raftlab::harness::real::{Launch, Mesh, Servers};
+use raftlab::harness::real::{Launch, Mesh, Servers, free_addrs};
 
 /// Options of `raftlab torture`.
 #[derive(Args, Debug, Clone)]
@@ -176,14 +176,6 @@ fn run_dir(args: &TortureArgs, seed: u64) -> Result<(PathBuf, bool), ExitCode> {
             Err(exit::code(exit::FAILED))
         }
     }
-}
-
-/// `n` distinct free loopback addresses (held together while picked).
-fn free_addrs(n: usize) -> std::io::Result<Vec<SocketAddr>> {
-    let held = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    held.iter().map(|l| l.local_addr()).collect()
 }
 
 fn say(quiet: bool, clock: Option<&Clock>, line: &str) {
