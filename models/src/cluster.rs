@@ -181,12 +181,18 @@ impl<N: Node> Slot<N> {
 }
 
 /// The state of a cluster model.
+///
+/// Each server's slot and durable state sit behind an [`Arc`]: a step changes one
+/// server, so the successor shares every other server's values with its parent
+/// instead of copying them (a state's clone is a few reference counts, and only the
+/// server that steps is copied, once, by [`Arc::make_mut`]). Equality and hashing look
+/// through the `Arc`s, so sharing changes no state's identity.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClusterState<N: Node, G> {
     /// Each server, by id.
-    pub slots: Vec<Slot<N>>,
+    pub slots: Vec<Arc<Slot<N>>>,
     /// What each server has persisted, by id.
-    pub durable: Vec<N::Durable>,
+    pub durable: Vec<Arc<N::Durable>>,
     /// The messages in flight.
     pub network: Network<N::Msg>,
     /// The shared environment ([`Node::Env`]).
@@ -205,17 +211,25 @@ impl<N: Node, G> ClusterState<N, G> {
             .enumerate()
             .filter_map(|(i, s)| s.node().map(|n| (i, n)))
     }
+
+    /// The slot of node `id`, if there is one.
+    pub fn slot(&self, id: NodeId) -> Option<&Slot<N>> {
+        self.slots.get(id).map(|s| &**s)
+    }
 }
 
 /// A way the world goes on from a state.
+///
+/// The message actions share their envelope with the network that holds it (an
+/// action is made for every message of every state, so it must not copy one).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Action<N: Node, I> {
     /// Deliver one copy of this message to its receiver.
-    Deliver(Envelope<N::Msg>),
+    Deliver(Arc<Envelope<N::Msg>>),
     /// Lose one copy of this message.
-    Drop(Envelope<N::Msg>),
+    Drop(Arc<Envelope<N::Msg>>),
     /// Put one more copy of this message in flight.
-    Duplicate(Envelope<N::Msg>),
+    Duplicate(Arc<Envelope<N::Msg>>),
     /// Fire a timer that the node has set.
     Fire(NodeId, N::Timer),
     /// Crash a node.
@@ -306,6 +320,14 @@ pub trait Protocol: Clone + Send + Sync + 'static {
 
     /// The ghost history at the start.
     fn fresh_ghost(&self) -> Self::Ghost;
+
+    /// Called on the ghost history at the start of every step, before anything of the
+    /// step is observed. A history that marks rare events for `sometimes` properties
+    /// clears its marks here, so that a mark says what the step into this state did
+    /// rather than what some earlier step did: a sticky mark would split every later
+    /// state in two (reached through the event or not), a mark of the last step splits
+    /// only the states the event leads to directly. By default nothing is cleared.
+    fn begin_step(&self, _ghost: &mut Self::Ghost) {}
 
     /// Boots node `id` from `io`'s durable state (fresh at the start, what it persisted
     /// on a restart). `None` (with an event saying why) if it cannot boot.
@@ -431,14 +453,20 @@ impl<P: Protocol> ClusterModel<P> {
         id: NodeId,
         f: impl FnOnce(&mut P::Node, &mut Io<'_, P::Node>),
     ) -> bool {
-        let Some(Slot::Up { node, timers }) = state.slots.get_mut(id) else {
+        let Some(shared) = state.slots.get_mut(id) else {
             return false;
         };
-        let before = node.clone();
+        let parent = Arc::clone(shared);
+        let Slot::Up { node, timers } = Arc::make_mut(shared) else {
+            return false;
+        };
+        let Some(before) = parent.node() else {
+            return false;
+        };
         let mut io = Io {
             me: id,
             env: &mut state.env,
-            durable: &mut state.durable[id],
+            durable: Arc::make_mut(&mut state.durable[id]),
             timers,
             sends: Vec::new(),
             events: Vec::new(),
@@ -452,7 +480,7 @@ impl<P: Protocol> ClusterModel<P> {
             &mut state.ghost,
             &Observed {
                 id,
-                before: Some(&before),
+                before: Some(before),
                 after: Some(node),
                 restarted: false,
                 durable: &state.durable[id],
@@ -468,7 +496,7 @@ impl<P: Protocol> ClusterModel<P> {
         let mut io = Io {
             me: id,
             env: &mut state.env,
-            durable: &mut state.durable[id],
+            durable: Arc::make_mut(&mut state.durable[id]),
             timers: &mut timers,
             sends: Vec::new(),
             events: Vec::new(),
@@ -489,10 +517,10 @@ impl<P: Protocol> ClusterModel<P> {
                 events: &events,
             },
         );
-        state.slots[id] = match node {
+        state.slots[id] = Arc::new(match node {
             Some(node) => Slot::Up { node, timers },
             None => Slot::Down,
-        };
+        });
     }
 
     /// A one-line description of an action, as traces print it.
@@ -527,7 +555,7 @@ impl<P: Protocol> ClusterModel<P> {
             .slots
             .iter()
             .enumerate()
-            .map(|(id, slot)| match slot {
+            .map(|(id, slot)| match &**slot {
                 Slot::Up { node, .. } => format!(
                     "{} {}",
                     self.protocol.node_name(id),
@@ -550,8 +578,10 @@ impl<P: Protocol> Model for ClusterModel<P> {
     fn init_states(&self) -> Vec<Self::State> {
         let n = self.protocol.nodes();
         let mut state = ClusterState {
-            slots: vec![Slot::Down; n],
-            durable: (0..n).map(|i| self.protocol.fresh_durable(i)).collect(),
+            slots: vec![Arc::new(Slot::Down); n],
+            durable: (0..n)
+                .map(|i| Arc::new(self.protocol.fresh_durable(i)))
+                .collect(),
             network: Network::new(),
             env: Default::default(),
             crashes: 0,
@@ -577,25 +607,25 @@ impl<P: Protocol> Model for ClusterModel<P> {
             return;
         }
         let bounds = self.protocol.bounds();
-        for (e, _) in state.network.iter() {
-            if matches!(state.slots.get(e.to), Some(Slot::Up { .. })) {
-                actions.push(Action::Deliver(e.clone()));
+        for (e, _) in state.network.iter_shared() {
+            if matches!(state.slot(e.to), Some(Slot::Up { .. })) {
+                actions.push(Action::Deliver(Arc::clone(e)));
             }
         }
         if bounds.drops {
-            for (e, _) in state.network.iter() {
+            for (e, _) in state.network.iter_shared() {
                 if P::Node::lost(e) != Loss::Never {
-                    actions.push(Action::Drop(e.clone()));
+                    actions.push(Action::Drop(Arc::clone(e)));
                 }
             }
         }
         if bounds.duplicates && state.network.len() < bounds.max_in_flight {
-            for (e, _) in state.network.iter() {
-                actions.push(Action::Duplicate(e.clone()));
+            for (e, _) in state.network.iter_shared() {
+                actions.push(Action::Duplicate(Arc::clone(e)));
             }
         }
         for (id, slot) in state.slots.iter().enumerate() {
-            if let Slot::Up { timers, .. } = slot {
+            if let Slot::Up { timers, .. } = &**slot {
                 for &t in timers {
                     if self.protocol.may_fire(state, id, &t) {
                         actions.push(Action::Fire(id, t));
@@ -609,7 +639,7 @@ impl<P: Protocol> Model for ClusterModel<P> {
             actions.extend(inputs.drain(..).map(|i| Action::Input(id, i)));
         }
         for (id, slot) in state.slots.iter().enumerate() {
-            match slot {
+            match &**slot {
                 Slot::Up { .. }
                     if state.crashes < bounds.max_crashes && self.protocol.crashable(id) =>
                 {
@@ -623,12 +653,13 @@ impl<P: Protocol> Model for ClusterModel<P> {
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
         let mut state = last.clone();
+        self.protocol.begin_step(&mut state.ghost);
         match action {
             Action::Deliver(e) => {
                 if !state.network.take(&e) {
                     return None;
                 }
-                let Envelope { from, to, msg } = e;
+                let Envelope { from, to, msg } = Arc::unwrap_or_clone(e);
                 if !self.step(&mut state, to, |n, io| n.on_message(from, msg, io)) {
                     return None;
                 }
@@ -650,38 +681,36 @@ impl<P: Protocol> Model for ClusterModel<P> {
                 if state.network.count(&e) == 0 {
                     return None;
                 }
-                state.network.send(e);
+                state.network.send_shared(e);
             }
             Action::Fire(id, timer) => {
-                let fired = match state.slots.get_mut(id) {
-                    Some(Slot::Up { timers, .. }) => match timers.binary_search(&timer) {
-                        Ok(k) => {
-                            timers.remove(k);
-                            true
-                        }
-                        Err(_) => false,
-                    },
+                let fired = match state.slot(id) {
+                    Some(Slot::Up { timers, .. }) => timers.binary_search(&timer).is_ok(),
                     _ => false,
                 };
+                if fired && let Slot::Up { timers, .. } = Arc::make_mut(&mut state.slots[id]) {
+                    timers.retain(|t| *t != timer);
+                }
                 if !fired || !self.step(&mut state, id, |n, io| n.on_timer(timer, io)) {
                     return None;
                 }
             }
             Action::Crash(id) => {
-                let Some(Slot::Up { node, .. }) = state.slots.get(id) else {
-                    return None;
+                let parent = match state.slots.get(id) {
+                    Some(slot) if slot.node().is_some() => Arc::clone(slot),
+                    _ => return None,
                 };
                 if !self.protocol.crashable(id) {
                     return None;
                 }
-                let before = node.clone();
-                state.slots[id] = Slot::Down;
+                let before = parent.node();
+                state.slots[id] = Arc::new(Slot::Down);
                 state.crashes += 1;
                 self.protocol.observe(
                     &mut state.ghost,
                     &Observed {
                         id,
-                        before: Some(&before),
+                        before,
                         after: None,
                         restarted: false,
                         durable: &state.durable[id],
@@ -693,7 +722,7 @@ impl<P: Protocol> Model for ClusterModel<P> {
                 }
             }
             Action::Restart(id) => {
-                if !matches!(state.slots.get(id), Some(Slot::Down)) {
+                if !matches!(state.slot(id), Some(Slot::Down)) {
                     return None;
                 }
                 self.boot(&mut state, id, true);

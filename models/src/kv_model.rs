@@ -229,7 +229,8 @@ pub struct KvHistory {
     pub raft: RaftHistory,
     /// The client history, by client node id.
     pub ops: LinearizabilityTester<NodeId, KvSpec>,
-    /// The client events seen so far (bits of [`kv_reached`]).
+    /// The client events the step into this state made (bits of [`kv_reached`],
+    /// cleared at every step like [`RaftHistory::reached`]).
     pub reached: u8,
 }
 
@@ -773,6 +774,17 @@ impl Protocol for KvModel {
             ops: LinearizabilityTester::new(KvSpec::default()),
             reached: 0,
         }
+    }
+
+    fn begin_step(&self, ghost: &mut KvHistory) {
+        ghost.reached = 0;
+        ghost.raft.reached = 0;
+    }
+
+    /// `Server::restore` only sets the election timer, so a server restarts in its
+    /// crash's step (see [`Protocol::restart_at_once`]).
+    fn restart_at_once(&self) -> bool {
+        true
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, KvNode>) -> Option<KvNode> {

@@ -5,9 +5,14 @@
 //! multiset, kept as a sorted vector of `(envelope, count)`: two states with the same
 //! messages in flight are equal and hash alike whatever order the messages were sent
 //! in, and iterating it is deterministic (no hash-map order anywhere).
+//!
+//! Envelopes are kept behind [`Arc`]: a successor state shares every message its
+//! parent had in flight, and the actions that name a message share it too, so a
+//! message is copied only when it is delivered (its receiver takes it by value).
 
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use crate::NodeId;
 
@@ -27,7 +32,7 @@ pub struct Envelope<M> {
 pub struct Network<M> {
     /// Each distinct envelope once, in increasing order, with how many copies are in
     /// flight (at least one).
-    entries: Vec<(Envelope<M>, u32)>,
+    entries: Vec<(Arc<Envelope<M>>, u32)>,
     /// The sum of the counts.
     len: usize,
 }
@@ -59,12 +64,17 @@ impl<M: Clone + Ord + Hash + Debug> Network<M> {
 
     /// The distinct envelopes in flight with their number of copies, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&Envelope<M>, u32)> {
+        self.entries.iter().map(|(e, n)| (&**e, *n))
+    }
+
+    /// The distinct envelopes in flight, shared, with their number of copies, in order.
+    pub fn iter_shared(&self) -> impl Iterator<Item = (&Arc<Envelope<M>>, u32)> {
         self.entries.iter().map(|(e, n)| (e, *n))
     }
 
     /// How many copies of `envelope` are in flight.
     pub fn count(&self, envelope: &Envelope<M>) -> u32 {
-        match self.entries.binary_search_by(|(e, _)| e.cmp(envelope)) {
+        match self.entries.binary_search_by(|(e, _)| (**e).cmp(envelope)) {
             Ok(k) => self.entries[k].1,
             Err(_) => 0,
         }
@@ -72,7 +82,15 @@ impl<M: Clone + Ord + Hash + Debug> Network<M> {
 
     /// Puts one more copy of `envelope` in flight.
     pub fn send(&mut self, envelope: Envelope<M>) {
-        match self.entries.binary_search_by(|(e, _)| e.cmp(&envelope)) {
+        self.send_shared(Arc::new(envelope));
+    }
+
+    /// Puts one more copy of a shared envelope in flight.
+    pub fn send_shared(&mut self, envelope: Arc<Envelope<M>>) {
+        match self
+            .entries
+            .binary_search_by(|(e, _)| (**e).cmp(&*envelope))
+        {
             Ok(k) => self.entries[k].1 += 1,
             Err(k) => self.entries.insert(k, (envelope, 1)),
         }
@@ -82,7 +100,7 @@ impl<M: Clone + Ord + Hash + Debug> Network<M> {
     /// Takes one copy of `envelope` out of flight (to deliver or drop it). Returns
     /// whether there was one.
     pub fn take(&mut self, envelope: &Envelope<M>) -> bool {
-        match self.entries.binary_search_by(|(e, _)| e.cmp(envelope)) {
+        match self.entries.binary_search_by(|(e, _)| (**e).cmp(envelope)) {
             Ok(k) => {
                 if self.entries[k].1 > 1 {
                     self.entries[k].1 -= 1;
@@ -102,11 +120,11 @@ impl<M: Clone + Ord + Hash + Debug> Network<M> {
         let mut entries: Vec<(Envelope<M>, u32)> =
             self.entries.iter().map(|(e, n)| (f(e), *n)).collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut merged: Vec<(Envelope<M>, u32)> = Vec::with_capacity(entries.len());
+        let mut merged: Vec<(Arc<Envelope<M>>, u32)> = Vec::with_capacity(entries.len());
         for (e, n) in entries {
             match merged.last_mut() {
-                Some((last, m)) if *last == e => *m += n,
-                _ => merged.push((e, n)),
+                Some((last, m)) if **last == e => *m += n,
+                _ => merged.push((Arc::new(e), n)),
             }
         }
         Network {

@@ -113,7 +113,8 @@ pub mod violation {
     pub const PERSISTED_STATE: u16 = 1 << 4;
 }
 
-/// Bits of [`RaftHistory::reached`]: rare events the `sometimes` properties look for.
+/// Bits of [`RaftHistory::reached`]: rare events the `sometimes` properties look for,
+/// marked by the step that made them (and cleared by the next step).
 pub mod reached {
     /// A follower installed a snapshot from the leader.
     pub const SNAPSHOT_INSTALLED: u8 = 1;
@@ -140,7 +141,9 @@ pub struct RaftHistory {
     pub committed: Vec<Committed>,
     /// The transition properties broken so far (bits of [`violation`]).
     pub violations: u16,
-    /// The rare events seen so far (bits of [`reached`]).
+    /// The rare events the step into this state made (bits of [`reached`]; cleared at
+    /// the start of every step, see [`Protocol::begin_step`], so that reaching a state
+    /// through such an event or not does not make two states of it).
     pub reached: u8,
 }
 
@@ -637,6 +640,19 @@ impl Protocol for RaftModel {
 
     fn fresh_ghost(&self) -> RaftHistory {
         RaftHistory::default()
+    }
+
+    fn begin_step(&self, ghost: &mut RaftHistory) {
+        ghost.reached = 0;
+    }
+
+    /// `Raft::restore` only sets the election timer (and, under
+    /// `Bug::CommitAllOnRestart`, applies), so a node restarts in its crash's step: a
+    /// node down for a while behaves as one restarted at once whose timers have not
+    /// fired and whose messages wait in flight, and the model explores those too (see
+    /// [`Protocol::restart_at_once`]). No state has a node down.
+    fn restart_at_once(&self) -> bool {
+        true
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, RaftNode>) -> Option<RaftNode> {

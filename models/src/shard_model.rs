@@ -1115,8 +1115,8 @@ impl Protocol for ShardModel {
     /// until A is in configuration 1. Group B stays in configuration 0, so that it may
     /// still skip configuration 1 (with [`GroupBug::SkipConfigs`]).
     fn setup(&self, state: &ShardModelState) -> Option<ActionOf<Self>> {
-        if let Some((e, _)) = state.network.iter().next() {
-            return Some(Action::Deliver(e.clone()));
+        if let Some((e, _)) = state.network.iter_shared().next() {
+            return Some(Action::Deliver(std::sync::Arc::clone(e)));
         }
         let topology = self.topology();
         let leader = |gi: usize| {

@@ -9,6 +9,8 @@
 //! so the representative is not always the smallest of its class; that costs some
 //! reduction, never soundness (a representative is always a renaming of the state).
 
+use std::sync::Arc;
+
 use stateright::Representative;
 
 use crate::NodeId;
@@ -59,17 +61,24 @@ impl<N: Node> Slot<N> {
 impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
     /// The permutation that orders the servers by their keys: `map[old] = new`.
     pub fn canonical_map(&self) -> Vec<NodeId> {
-        let mut keyed: Vec<(Vec<u64>, NodeId)> = (0..self.slots.len())
-            .map(|id| {
-                let mut key = Vec::new();
-                self.slots[id].symmetry_key(&mut key);
-                self.durable[id].symmetry_key(&mut key);
-                (key, id)
-            })
-            .collect();
-        keyed.sort();
-        let mut map = vec![0; keyed.len()];
-        for (new, (_, old)) in keyed.into_iter().enumerate() {
+        // Every server's key goes into one buffer (one allocation for the whole state:
+        // this runs for every successor the search makes).
+        let n = self.slots.len();
+        let mut keys: Vec<u64> = Vec::with_capacity(32 * n);
+        let mut bounds: Vec<(usize, usize)> = Vec::with_capacity(n);
+        for id in 0..n {
+            let start = keys.len();
+            self.slots[id].symmetry_key(&mut keys);
+            self.durable[id].symmetry_key(&mut keys);
+            bounds.push((start, keys.len()));
+        }
+        let mut order: Vec<NodeId> = (0..n).collect();
+        order.sort_by(|&a, &b| {
+            let key = |id: NodeId| &keys[bounds[id].0..bounds[id].1];
+            key(a).cmp(key(b)).then(a.cmp(&b))
+        });
+        let mut map = vec![0; n];
+        for (new, old) in order.into_iter().enumerate() {
             map[old] = new;
         }
         map
@@ -78,18 +87,18 @@ impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
     /// The state with its servers renamed by `map` (`map[old] = new`).
     pub fn renumbered(&self, map: &[NodeId]) -> Self {
         let n = self.slots.len();
-        let mut slots = vec![Slot::Down; n];
+        let mut slots = self.slots.clone();
         let mut durable = self.durable.clone();
         for old in 0..n {
             let new = map[old];
-            slots[new] = match &self.slots[old] {
+            slots[new] = Arc::new(match &*self.slots[old] {
                 Slot::Up { node, timers } => Slot::Up {
                     node: node.renumber(map),
                     timers: timers.clone(),
                 },
                 Slot::Down => Slot::Down,
-            };
-            durable[new] = self.durable[old].renumber(map);
+            });
+            durable[new] = Arc::new(self.durable[old].renumber(map));
         }
         ClusterState {
             slots,
