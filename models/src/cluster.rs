@@ -257,6 +257,19 @@ pub struct Bounds {
     pub duplicates: bool,
 }
 
+/// When a crashed node comes back, for a protocol whose boot only sets timers (see
+/// [`Protocol::restart_at_once`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Restarts {
+    /// In its crash's own step: no state has the node down (the reduced search; it
+    /// reaches every state of [`Restarts::Later`] that has no node down, and a trace's
+    /// crash and restart are one step).
+    #[default]
+    AtOnce,
+    /// In a step of its own, any time after the crash (the unreduced search).
+    Later,
+}
+
 /// What one step did to one node, for [`Protocol::observe`].
 pub struct Observed<'a, N: Node> {
     /// The node.
@@ -577,8 +590,11 @@ impl<P: Protocol> Model for ClusterModel<P> {
 
     fn init_states(&self) -> Vec<Self::State> {
         let n = self.protocol.nodes();
+        // Every slot starts as the one shared `Down`; booting replaces each
+        // with a server of its own, so sharing the placeholder is intended.
+        let down = Arc::new(Slot::Down);
         let mut state = ClusterState {
-            slots: vec![Arc::new(Slot::Down); n],
+            slots: vec![down; n],
             durable: (0..n)
                 .map(|i| Arc::new(self.protocol.fresh_durable(i)))
                 .collect(),

@@ -56,7 +56,7 @@
 //! leader's heartbeat timer may fire in one term; a leader also replicates when it
 //! takes a request and when a reply asks for more), and **taking turns** (a client
 //! starts an operation only while no other has one running). Heartbeats multiply the
-//! state space most: the CI bounds ([`KvModel::ci`]) have 614,033 states with none and
+//! state space most: the CI bounds ([`KvModel::ci`]) have 630,719 states with none and
 //! more than 1.6 million with one per term.
 //!
 //! The deliberate service bug [`ServiceBug::LocalReads`] (a leader answers a `Get`

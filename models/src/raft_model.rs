@@ -32,7 +32,7 @@ use raftlab::raft::{
 use stateright::Property;
 
 use crate::NodeId;
-use crate::cluster::{Bounds, ClusterModel, ClusterState, Io, Node, Observed, Protocol};
+use crate::cluster::{Bounds, ClusterModel, ClusterState, Io, Node, Observed, Protocol, Restarts};
 use crate::symmetry::{Renumber, Symmetric, rename};
 
 /// The command type of the model's logs: the term of the leader that took it.
@@ -162,6 +162,8 @@ pub struct RaftModel {
     pub snapshots: bool,
     /// The deliberate bug every node carries, if any.
     pub bug: Option<Bug>,
+    /// When a crashed node restarts: in its crash's step (the default), or later.
+    pub restarts: Restarts,
 }
 
 /// The state of the Raft model.
@@ -185,6 +187,7 @@ impl Default for RaftModel {
             max_append_entries: Config::DEFAULT_MAX_APPEND_ENTRIES,
             snapshots: true,
             bug: None,
+            restarts: Restarts::AtOnce,
         }
     }
 }
@@ -253,6 +256,7 @@ impl RaftModel {
             max_append_entries: Config::DEFAULT_MAX_APPEND_ENTRIES,
             snapshots: false,
             bug: Some(bug),
+            restarts: Restarts::AtOnce,
         };
         match bug {
             Bug::VoteTwice | Bug::ForgetToPersistVote => m.max_term = 1,
@@ -277,13 +281,17 @@ impl RaftModel {
     pub fn describe(&self) -> String {
         let on = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes, snapshots {}, drops {}, duplicates {}, bug {}",
+            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes ({}), snapshots {}, drops {}, duplicates {}, bug {}",
             self.bounds.servers,
             self.max_term,
             self.max_log,
             self.max_append_entries,
             self.bounds.max_in_flight,
             self.bounds.max_crashes,
+            match self.restarts {
+                Restarts::AtOnce => "restart at once",
+                Restarts::Later => "restart later",
+            },
             on(self.snapshots),
             on(self.bounds.drops),
             on(self.bounds.duplicates),
@@ -650,9 +658,10 @@ impl Protocol for RaftModel {
     /// `Bug::CommitAllOnRestart`, applies), so a node restarts in its crash's step: a
     /// node down for a while behaves as one restarted at once whose timers have not
     /// fired and whose messages wait in flight, and the model explores those too (see
-    /// [`Protocol::restart_at_once`]). No state has a node down.
+    /// [`Protocol::restart_at_once`]). No state has a node down, unless
+    /// [`RaftModel::restarts`] is [`Restarts::Later`].
     fn restart_at_once(&self) -> bool {
-        true
+        self.restarts == Restarts::AtOnce
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, RaftNode>) -> Option<RaftNode> {

@@ -4,7 +4,8 @@ mod common;
 
 use common::{explore_refuses_a_taken_port, raftlab, refused, text};
 
-/// One term, clients taking turns: 45 706 states, about a second.
+/// One term, clients taking turns: 48 814 states (45 706 while rare-event marks were
+/// sticky), under a second.
 const TINY: [&str; 6] = [
     "--max-term",
     "1",
@@ -23,7 +24,7 @@ fn check_prints_a_table_and_exits_zero() {
         stdout.contains("raftlab check kv: 3 servers, 2 clients"),
         "{stdout}"
     );
-    assert!(stdout.contains("45706 unique states"), "{stdout}");
+    assert!(stdout.contains("48814 unique states"), "{stdout}");
     assert!(stdout.contains("exhaustive"), "{stdout}");
     assert!(stdout.contains("linearizable"), "{stdout}");
     assert!(stdout.contains("election safety"), "{stdout}");

@@ -37,7 +37,9 @@ fn run(model: KvModel, strategy: Strategy, stop: StopWhen) -> CheckReport<KvMode
 fn crash_and_snapshots_reach_every_example() {
     let report = run(crash_and_snapshots(), Strategy::Dfs, StopWhen::Exhausted);
     report.assert_all_hold();
-    assert_eq!(report.unique_states, 411_490, "{}", report.summary());
+    // 411,490 before servers restarted in their crash's step and the rare-event marks
+    // were cleared at every step.
+    assert_eq!(report.unique_states, 307_079, "{}", report.summary());
     assert_eq!(
         report.reached(),
         [
@@ -57,7 +59,11 @@ fn crash_and_snapshots_reach_every_example() {
 fn ci_check_is_linearizable_and_reaches_every_example() {
     let report = run(KvModel::ci(), Strategy::Dfs, StopWhen::Exhausted);
     report.assert_all_hold();
-    assert_eq!(report.unique_states, 614_033, "{}", report.summary());
+    // 614,033 while the rare-event marks were sticky: with no crash to merge away,
+    // marking only the step that made an event splits a few more states (the state
+    // right after an operation returns differs from the same state reached otherwise)
+    // than it merges.
+    assert_eq!(report.unique_states, 630_719, "{}", report.summary());
     assert_eq!(
         report.reached(),
         [

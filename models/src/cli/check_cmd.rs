@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 use raftlab::raft::Bug;
-use raftlab_models::cluster::{Bounds, ClusterModel, Node, Protocol};
+use raftlab_models::cluster::{Bounds, ClusterModel, Node, Protocol, Restarts};
 use raftlab_models::raft_model::RaftModel;
 use raftlab_models::runner::{self, CheckOptions, StopWhen, Strategy};
 use stateright::Model;
@@ -47,6 +47,11 @@ pub struct RaftBoundsArgs {
     /// The most crashes in one run (a crashed node keeps only what it persisted).
     #[arg(long, default_value_t = 1)]
     pub crashes: u32,
+    /// A crashed node stays down until a restart step of its own (the unreduced
+    /// search); by default it restarts in its crash's step, which reaches the same
+    /// states less the ones with a node down.
+    #[arg(long)]
+    pub restart_later: bool,
     /// Services never take snapshots.
     #[arg(long)]
     pub no_snapshots: bool,
@@ -69,7 +74,11 @@ impl RaftBoundsArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<RaftModel, String> {
         if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
-            return Ok(RaftModel::exposing(bug));
+            let mut model = RaftModel::exposing(bug);
+            if self.restart_later {
+                model.restarts = Restarts::Later;
+            }
+            return Ok(model);
         }
         let model = RaftModel {
             bounds: Bounds {
@@ -84,6 +93,11 @@ impl RaftBoundsArgs {
             max_append_entries: self.max_append_entries,
             snapshots: !self.no_snapshots,
             bug: self.bug,
+            restarts: if self.restart_later {
+                Restarts::Later
+            } else {
+                Restarts::AtOnce
+            },
         };
         model.validate()?;
         Ok(model)
