@@ -15,8 +15,11 @@
 //! - [`Action::Deliver`] any message in flight to its receiver (which must be up), in
 //!   any order;
 //! - [`Action::Drop`] any message in flight (a protocol may have a loss tell the
-//!   caller, see [`Node::lost`]), and [`Action::Duplicate`] one (when the bounds
-//!   allow);
+//!   caller, see [`Node::lost`]);
+//! - when the network duplicates ([`Duplicates`]): [`Action::DeliverCopy`] (deliver
+//!   a message and leave it in flight) and [`Action::DropCopy`] (lose a copy whose
+//!   loss notifies, the message staying in flight), or, counting copies,
+//!   [`Action::Duplicate`] (one more copy in flight);
 //! - [`Action::Fire`] any timer that an up node has set (timers fire once; the node
 //!   sets them again if it wants), at any moment unless the protocol bounds it
 //!   ([`Protocol::may_fire`]);
@@ -228,7 +231,13 @@ pub enum Action<N: Node, I> {
     Deliver(Arc<Envelope<N::Msg>>),
     /// Lose one copy of this message.
     Drop(Arc<Envelope<N::Msg>>),
-    /// Put one more copy of this message in flight.
+    /// Deliver a copy of this message, leaving it in flight (the network duplicated
+    /// it; [`Duplicates::Redeliver`]).
+    DeliverCopy(Arc<Envelope<N::Msg>>),
+    /// Lose a copy of this message, whose loss notifies, leaving it in flight
+    /// ([`Duplicates::Redeliver`]).
+    DropCopy(Arc<Envelope<N::Msg>>),
+    /// Put one more copy of this message in flight ([`Duplicates::Copies`]).
     Duplicate(Arc<Envelope<N::Msg>>),
     /// Fire a timer that the node has set.
     Fire(NodeId, N::Timer),
@@ -253,8 +262,51 @@ pub struct Bounds {
     pub max_crashes: u32,
     /// Whether the network may lose messages.
     pub drops: bool,
-    /// Whether the network may duplicate messages.
-    pub duplicates: bool,
+    /// Whether and how the network duplicates messages.
+    pub duplicates: Duplicates,
+}
+
+/// How the network duplicates messages.
+///
+/// [`Duplicates::Redeliver`] is the reduced form of [`Duplicates::Copies`]: it reaches
+/// every server state that counting copies reaches (and more: a copy takes no room
+/// in flight). The proof is a simulation that keeps the redelivering network equal
+/// to the set of envelopes the copying one holds: making a copy changes no set; a
+/// delivery or loss of one copy among several is a `DeliverCopy` or `DropCopy`, of
+/// the last copy a `Deliver` or `Drop`; a send adds to both; and the set is never
+/// larger than the multiset, so no bound on messages in flight cuts the simulation
+/// short. The properties read servers, durable state and the ghost history, never
+/// how many copies are in flight, so none can tell the two apart. What it saves is
+/// every state that differs from another only in how many copies of a message are
+/// in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Duplicates {
+    /// The network never duplicates a message.
+    Off,
+    /// Any message in flight may be delivered, or lost with a notice, any number of
+    /// times: the network holds each distinct envelope once, and a delivery may
+    /// leave it in flight ([`Action::DeliverCopy`], [`Action::DropCopy`]).
+    #[default]
+    Redeliver,
+    /// The network makes copies ([`Action::Duplicate`], within the bound on messages
+    /// in flight), and each copy is delivered or lost once: the unreduced form.
+    Copies,
+}
+
+impl Duplicates {
+    /// Whether the network duplicates at all.
+    pub fn on(self) -> bool {
+        self != Duplicates::Off
+    }
+
+    /// How `raftlab check` prints it: `off`, `on`, or `copies`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Duplicates::Off => "off",
+            Duplicates::Redeliver => "on",
+            Duplicates::Copies => "on (counted copies)",
+        }
+    }
 }
 
 /// When a crashed node comes back, for a protocol whose boot only sets timers (see
@@ -458,6 +510,19 @@ impl<P: Protocol> ClusterModel<P> {
         &self.halt
     }
 
+    /// Puts a message in flight: one more copy, or (when any message may be delivered
+    /// again) the message once.
+    fn put(
+        &self,
+        network: &mut Network<<P::Node as Node>::Msg>,
+        e: Envelope<<P::Node as Node>::Msg>,
+    ) {
+        match self.protocol.bounds().duplicates {
+            Duplicates::Redeliver => network.send_once(e),
+            Duplicates::Off | Duplicates::Copies => network.send(e),
+        }
+    }
+
     /// Runs one step on node `id` (which must be up): `f` gets the node and its I/O;
     /// the cluster then carries out the sends and tells the ghost history.
     fn step(
@@ -487,7 +552,7 @@ impl<P: Protocol> ClusterModel<P> {
         f(node, &mut io);
         let Io { sends, events, .. } = io;
         for (to, msg) in sends {
-            state.network.send(Envelope { from: id, to, msg });
+            self.put(&mut state.network, Envelope { from: id, to, msg });
         }
         self.protocol.observe(
             &mut state.ghost,
@@ -517,7 +582,7 @@ impl<P: Protocol> ClusterModel<P> {
         let node = self.protocol.boot(id, restart, &mut io);
         let Io { sends, events, .. } = io;
         for (to, msg) in sends {
-            state.network.send(Envelope { from: id, to, msg });
+            self.put(&mut state.network, Envelope { from: id, to, msg });
         }
         self.protocol.observe(
             &mut state.ghost,
@@ -543,6 +608,13 @@ impl<P: Protocol> ClusterModel<P> {
         match action {
             Action::Deliver(e) => self.describe_envelope(e),
             Action::Drop(e) => format!("drop {}", self.describe_envelope(e)),
+            Action::DeliverCopy(e) => {
+                format!("{} (a copy stays in flight)", self.describe_envelope(e))
+            }
+            Action::DropCopy(e) => format!(
+                "drop a copy of {} (a copy stays in flight)",
+                self.describe_envelope(e)
+            ),
             Action::Duplicate(e) => format!("duplicate {}", self.describe_envelope(e)),
             Action::Fire(id, t) => format!("fire {} {}", p.describe_timer(t), name(*id)),
             Action::Crash(id) => format!("crash {}", name(*id)),
@@ -623,19 +695,30 @@ impl<P: Protocol> Model for ClusterModel<P> {
             return;
         }
         let bounds = self.protocol.bounds();
+        let redeliver = bounds.duplicates == Duplicates::Redeliver;
         for (e, _) in state.network.iter_shared() {
             if matches!(state.slot(e.to), Some(Slot::Up { .. })) {
                 actions.push(Action::Deliver(Arc::clone(e)));
+                if redeliver {
+                    actions.push(Action::DeliverCopy(Arc::clone(e)));
+                }
             }
         }
         if bounds.drops {
             for (e, _) in state.network.iter_shared() {
-                if P::Node::lost(e) != Loss::Never {
-                    actions.push(Action::Drop(Arc::clone(e)));
+                match P::Node::lost(e) {
+                    Loss::Never => {}
+                    Loss::Silent => actions.push(Action::Drop(Arc::clone(e))),
+                    Loss::Notify(_) => {
+                        actions.push(Action::Drop(Arc::clone(e)));
+                        if redeliver {
+                            actions.push(Action::DropCopy(Arc::clone(e)));
+                        }
+                    }
                 }
             }
         }
-        if bounds.duplicates && state.network.len() < bounds.max_in_flight {
+        if bounds.duplicates == Duplicates::Copies && state.network.len() < bounds.max_in_flight {
             for (e, _) in state.network.iter_shared() {
                 actions.push(Action::Duplicate(Arc::clone(e)));
             }
@@ -690,8 +773,26 @@ impl<P: Protocol> Model for ClusterModel<P> {
                     return None;
                 }
                 if let Some(notice) = notice {
-                    state.network.send(notice);
+                    self.put(&mut state.network, notice);
                 }
+            }
+            Action::DeliverCopy(e) => {
+                if state.network.count(&e) == 0 {
+                    return None;
+                }
+                let Envelope { from, to, msg } = (*e).clone();
+                if !self.step(&mut state, to, |n, io| n.on_message(from, msg, io)) {
+                    return None;
+                }
+            }
+            Action::DropCopy(e) => {
+                let Loss::Notify(notice) = P::Node::lost(&e) else {
+                    return None;
+                };
+                if state.network.count(&e) == 0 {
+                    return None;
+                }
+                self.put(&mut state.network, notice);
             }
             Action::Duplicate(e) => {
                 if state.network.count(&e) == 0 {

@@ -82,7 +82,9 @@ use stateright::Property;
 use stateright::semantics::{LinearizabilityTester, SequentialSpec};
 
 use crate::NodeId;
-use crate::cluster::{Bounds, ClusterModel, ClusterState, Io, Node, Observed, Protocol};
+use crate::cluster::{
+    Bounds, ClusterModel, ClusterState, Duplicates, Io, Node, Observed, Protocol,
+};
 use crate::properties::{self, RaftGhost, RaftHost};
 use crate::raft_model::{RaftHistory, describe_log, describe_reply, describe_request, reached};
 use crate::symmetry::{Renumber, Symmetric};
@@ -322,7 +324,7 @@ impl Default for KvModel {
                 max_in_flight: 2,
                 max_crashes: 0,
                 drops: true,
-                duplicates: false,
+                duplicates: Duplicates::Off,
             },
             clients: 2,
             ops: 1,
@@ -434,7 +436,7 @@ impl KvModel {
             self.bounds.max_crashes,
             on(self.snapshots),
             on(self.bounds.drops),
-            on(self.bounds.duplicates),
+            self.bounds.duplicates.describe(),
             self.bug.map_or("none", KvBug::name)
         )
     }

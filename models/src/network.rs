@@ -97,6 +97,15 @@ impl<M: Clone + Ord + Hash + Debug> Network<M> {
         self.len += 1;
     }
 
+    /// Puts `envelope` in flight unless it already is (a network that may deliver
+    /// any message again holds each once, see [`crate::cluster::Duplicates`]).
+    pub fn send_once(&mut self, envelope: Envelope<M>) {
+        if let Err(k) = self.entries.binary_search_by(|(e, _)| (**e).cmp(&envelope)) {
+            self.entries.insert(k, (Arc::new(envelope), 1));
+            self.len += 1;
+        }
+    }
+
     /// Takes one copy of `envelope` out of flight (to deliver or drop it). Returns
     /// whether there was one.
     pub fn take(&mut self, envelope: &Envelope<M>) -> bool {
@@ -167,6 +176,18 @@ mod tests {
         assert!(a.take(&env(0, 1, 5)));
         assert!(!a.take(&env(0, 1, 5)));
         assert!(a.is_empty());
+    }
+
+    #[test]
+    fn send_once_keeps_one_copy() {
+        let mut a = Network::new();
+        a.send_once(env(0, 1, 5));
+        a.send_once(env(1, 0, 3));
+        a.send_once(env(0, 1, 5));
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.count(&env(0, 1, 5)), 1);
+        assert!(a.take(&env(0, 1, 5)));
+        assert_eq!(a.count(&env(0, 1, 5)), 0);
     }
 
     #[test]

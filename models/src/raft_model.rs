@@ -32,7 +32,9 @@ use raftlab::raft::{
 use stateright::Property;
 
 use crate::NodeId;
-use crate::cluster::{Bounds, ClusterModel, ClusterState, Io, Node, Observed, Protocol, Restarts};
+use crate::cluster::{
+    Bounds, ClusterModel, ClusterState, Duplicates, Io, Node, Observed, Protocol, Restarts,
+};
 use crate::symmetry::{Renumber, Symmetric, rename};
 
 /// The command type of the model's logs: the term of the leader that took it.
@@ -47,6 +49,10 @@ pub struct RaftNode {
     pub applied: Vec<Cmd>,
     /// Whether this incarnation was restarted from storage after a crash.
     pub restarted: bool,
+    /// How many times its heartbeat timer fired in its current term, counted only
+    /// under a bound ([`RaftModel::max_heartbeats`]; `None` without one, so that the
+    /// count splits no states when nothing reads it).
+    pub heartbeats: Option<u8>,
 }
 
 /// A message between Raft servers: a request, or the reply to one.
@@ -164,6 +170,11 @@ pub struct RaftModel {
     pub bug: Option<Bug>,
     /// When a crashed node restarts: in its crash's step (the default), or later.
     pub restarts: Restarts,
+    /// The most times a leader's heartbeat timer fires in one term (`None`: no
+    /// bound). A leader also sends AppendEntries when it wins, when it takes a
+    /// command and when a reply asks for more; the heartbeat is what sends again what
+    /// was lost.
+    pub max_heartbeats: Option<u8>,
 }
 
 /// The state of the Raft model.
@@ -180,7 +191,7 @@ impl Default for RaftModel {
                 max_in_flight: 2,
                 max_crashes: 1,
                 drops: true,
-                duplicates: true,
+                duplicates: Duplicates::Redeliver,
             },
             max_term: 2,
             max_log: 1,
@@ -188,6 +199,7 @@ impl Default for RaftModel {
             snapshots: true,
             bug: None,
             restarts: Restarts::AtOnce,
+            max_heartbeats: None,
         }
     }
 }
@@ -249,7 +261,7 @@ impl RaftModel {
                 max_in_flight: 2,
                 max_crashes: 0,
                 drops: true,
-                duplicates: false,
+                duplicates: Duplicates::Off,
             },
             max_term: 2,
             max_log: 1,
@@ -257,6 +269,7 @@ impl RaftModel {
             snapshots: false,
             bug: Some(bug),
             restarts: Restarts::AtOnce,
+            max_heartbeats: None,
         };
         match bug {
             Bug::VoteTwice | Bug::ForgetToPersistVote => m.max_term = 1,
@@ -270,7 +283,7 @@ impl RaftModel {
             }
             Bug::ApplyStaleSnapshot => {
                 m.snapshots = true;
-                m.bounds.duplicates = true;
+                m.bounds.duplicates = Duplicates::Redeliver;
             }
             Bug::CommitAllOnRestart => m.bounds.max_crashes = 1,
         }
@@ -281,11 +294,13 @@ impl RaftModel {
     pub fn describe(&self) -> String {
         let on = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, <= {} in flight, <= {} crashes ({}), snapshots {}, drops {}, duplicates {}, bug {}",
+            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, {} heartbeats per term, <= {} in flight, <= {} crashes ({}), snapshots {}, drops {}, duplicates {}, bug {}",
             self.bounds.servers,
             self.max_term,
             self.max_log,
             self.max_append_entries,
+            self.max_heartbeats
+                .map_or("any".to_string(), |h| format!("<= {h}")),
             self.bounds.max_in_flight,
             self.bounds.max_crashes,
             match self.restarts {
@@ -294,7 +309,7 @@ impl RaftModel {
             },
             on(self.snapshots),
             on(self.bounds.drops),
-            on(self.bounds.duplicates),
+            self.bounds.duplicates.describe(),
             self.bug
                 .map_or("none".to_string(), |b| b.name().to_string())
         )
@@ -308,6 +323,15 @@ impl RaftModel {
 }
 
 impl RaftNode {
+    /// Starts counting heartbeats again if the term changed from `before`.
+    fn count_term(&mut self, before: Term) {
+        if self.raft.term() != before
+            && let Some(h) = &mut self.heartbeats
+        {
+            *h = 0;
+        }
+    }
+
     /// Carries out the core's outputs, in order.
     fn carry_out(&mut self, outputs: Vec<Output<Cmd>>, io: &mut Io<'_, Self>) {
         for output in outputs {
@@ -380,16 +404,25 @@ impl Node for RaftNode {
     type Env = ();
 
     fn on_message(&mut self, from: NodeId, msg: RaftMsg, io: &mut Io<'_, Self>) {
+        let term = self.raft.term();
         let outputs = match msg {
             RaftMsg::Request(r) => self.raft.handle_request(from, r),
             RaftMsg::Reply(r) => self.raft.handle_reply(from, r),
         };
         self.carry_out(outputs, io);
+        self.count_term(term);
     }
 
     fn on_timer(&mut self, timer: Timer, io: &mut Io<'_, Self>) {
+        let term = self.raft.term();
+        if timer == Timer::Heartbeat
+            && let Some(h) = &mut self.heartbeats
+        {
+            *h = h.saturating_add(1);
+        }
         let outputs = self.raft.handle_timer(timer);
         self.carry_out(outputs, io);
+        self.count_term(term);
     }
 }
 
@@ -433,6 +466,7 @@ impl Renumber for RaftNode {
                 .unwrap_or_else(|| self.raft.clone()),
             applied: self.applied.clone(),
             restarted: self.restarted,
+            heartbeats: self.heartbeats,
         }
     }
 }
@@ -451,6 +485,7 @@ impl Symmetric for RaftNode {
         key.push(r.commit_index());
         log_key(r.log(), key);
         key.push(u64::from(self.restarted));
+        key.push(self.heartbeats.map_or(0, |h| u64::from(h) + 1));
     }
 }
 
@@ -686,9 +721,20 @@ impl Protocol for RaftModel {
             raft,
             applied,
             restarted: restart,
+            heartbeats: self.max_heartbeats.map(|_| 0),
         };
         node.carry_out(outputs, io);
         Some(node)
+    }
+
+    fn may_fire(&self, state: &RaftState, id: NodeId, timer: &Timer) -> bool {
+        match (timer, self.max_heartbeats) {
+            (Timer::Heartbeat, Some(max)) => state
+                .slot(id)
+                .and_then(|s| s.node())
+                .is_some_and(|n| n.heartbeats.is_some_and(|h| h < max)),
+            _ => true,
+        }
     }
 
     fn inputs(&self, _state: &RaftState, _id: NodeId, node: &RaftNode, out: &mut Vec<RaftInput>) {

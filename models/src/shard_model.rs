@@ -70,7 +70,8 @@ use stateright::semantics::{ConsistencyTester, LinearizabilityTester, Sequential
 
 use crate::NodeId;
 use crate::cluster::{
-    Action, ActionOf, Bounds, ClusterModel, ClusterState, Io, Loss, Node, Observed, Protocol,
+    Action, ActionOf, Bounds, ClusterModel, ClusterState, Duplicates, Io, Loss, Node, Observed,
+    Protocol,
 };
 use crate::network::Envelope;
 use crate::symmetry::{Renumber, Symmetric};
@@ -585,7 +586,7 @@ impl ShardModel {
                 max_in_flight: 3,
                 max_crashes: 1,
                 drops: true,
-                duplicates: false,
+                duplicates: Duplicates::Off,
             },
             group_size,
             clients,

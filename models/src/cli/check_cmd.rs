@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 use raftlab::raft::Bug;
-use raftlab_models::cluster::{Bounds, ClusterModel, Node, Protocol, Restarts};
+use raftlab_models::cluster::{Bounds, ClusterModel, Duplicates, Node, Protocol, Restarts};
 use raftlab_models::raft_model::RaftModel;
 use raftlab_models::runner::{self, CheckOptions, StopWhen, Strategy};
 use stateright::Model;
@@ -44,6 +44,12 @@ pub struct RaftBoundsArgs {
     /// The most messages in flight at once.
     #[arg(long, default_value_t = 2)]
     pub max_in_flight: usize,
+    /// The most times a leader's heartbeat timer fires in one term (by default, any
+    /// number). A leader also sends AppendEntries when it wins, when it takes a
+    /// command and when a reply asks for more; with 0, a lost AppendEntries is sent
+    /// again only by those.
+    #[arg(long, value_name = "N")]
+    pub max_heartbeats: Option<u8>,
     /// The most crashes in one run (a crashed node keeps only what it persisted).
     #[arg(long, default_value_t = 1)]
     pub crashes: u32,
@@ -59,8 +65,13 @@ pub struct RaftBoundsArgs {
     #[arg(long)]
     pub no_drops: bool,
     /// The network never duplicates messages.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "duplicate_copies")]
     pub no_duplicates: bool,
+    /// The network duplicates by making copies, each delivered or lost once and each
+    /// counted in flight (the unreduced search); by default any message in flight may
+    /// be delivered again, which reaches every server state copies reach.
+    #[arg(long)]
+    pub duplicate_copies: bool,
     /// Switch on a deliberate bug in every node (see `raftlab::raft::Bug`).
     #[arg(long, value_parser = parse_bug)]
     pub bug: Option<Bug>,
@@ -86,7 +97,13 @@ impl RaftBoundsArgs {
                 max_in_flight: self.max_in_flight,
                 max_crashes: self.crashes,
                 drops: !self.no_drops,
-                duplicates: !self.no_duplicates,
+                duplicates: if self.no_duplicates {
+                    Duplicates::Off
+                } else if self.duplicate_copies {
+                    Duplicates::Copies
+                } else {
+                    Duplicates::Redeliver
+                },
             },
             max_term: self.max_term,
             max_log: self.max_log,
@@ -98,6 +115,7 @@ impl RaftBoundsArgs {
             } else {
                 Restarts::AtOnce
             },
+            max_heartbeats: self.max_heartbeats,
         };
         model.validate()?;
         Ok(model)

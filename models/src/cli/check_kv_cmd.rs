@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use raftlab_models::cluster::Bounds;
+use raftlab_models::cluster::{Bounds, Duplicates};
 use raftlab_models::kv_model::{KvBug, KvModel};
 use raftlab_models::runner::Strategy;
 
@@ -115,7 +115,11 @@ impl KvBoundsArgs {
                 max_in_flight: self.max_in_flight,
                 max_crashes: self.crashes,
                 drops: !self.no_drops,
-                duplicates: self.duplicates,
+                duplicates: if self.duplicates {
+                    Duplicates::Redeliver
+                } else {
+                    Duplicates::Off
+                },
             },
             clients: self.clients as usize,
             ops: self.ops as usize,

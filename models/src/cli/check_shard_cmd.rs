@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use raftlab::shard::group::GroupBug;
+use raftlab_models::cluster::Duplicates;
 use raftlab_models::runner::Strategy;
 use raftlab_models::shard_model::{ShardModel, bug_name, parse_bug};
 
@@ -79,7 +80,11 @@ impl CheckShardArgs {
         model.bounds.max_in_flight = self.max_in_flight;
         model.bounds.max_crashes = self.crashes;
         model.bounds.drops = !self.no_drops;
-        model.bounds.duplicates = self.duplicates;
+        model.bounds.duplicates = if self.duplicates {
+            Duplicates::Redeliver
+        } else {
+            Duplicates::Off
+        };
         model.validate()?;
         Ok(model)
     }
@@ -104,7 +109,7 @@ fn describe(m: &ShardModel) -> String {
             m.max_raft_state
                 .map_or("off".to_string(), |b| format!("at {b} bytes")),
             on(m.bounds.drops),
-            on(m.bounds.duplicates),
+            m.bounds.duplicates.describe(),
             m.bug.map_or("none", bug_name)
         )
     }
