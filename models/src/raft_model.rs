@@ -181,9 +181,10 @@ pub struct RaftModel {
 pub type RaftState = ClusterState<RaftNode, RaftHistory>;
 
 impl Default for RaftModel {
-    /// The defaults of `raftlab check raft`: three servers, terms up to 2, logs of at
+    /// The defaults of `raftlab check raft`: three servers, terms up to 3, logs of at
     /// most one entry, two messages in flight, one crash, snapshots, drops and
-    /// duplicates on.
+    /// duplicates on (the largest bounds that finish in about a minute on two
+    /// cores).
     fn default() -> Self {
         RaftModel {
             bounds: Bounds {
@@ -193,7 +194,7 @@ impl Default for RaftModel {
                 drops: true,
                 duplicates: Duplicates::Redeliver,
             },
-            max_term: 2,
+            max_term: 3,
             max_log: 1,
             max_append_entries: Config::DEFAULT_MAX_APPEND_ENTRIES,
             snapshots: true,

@@ -33,7 +33,7 @@ pub struct RaftBoundsArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=7))]
     pub servers: u64,
     /// The highest term explored.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 3)]
     pub max_term: u64,
     /// The longest log explored (a leader takes client commands up to it).
     #[arg(long, default_value_t = 1)]
