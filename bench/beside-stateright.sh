@@ -49,8 +49,8 @@ fi
 log=$(mktemp)
 times=$(mktemp)
 trap 'rm -f "$log" "$times"' EXIT
-# Runs a command and prints "UNIQUE CPU_SECONDS WALL_SECONDS": the unique states that
-# PARSE reads from its output, and bash's own timing of it.
+# Runs a command and prints "UNIQUE TOTAL CPU_SECONDS WALL_SECONDS": the unique and
+# total states that PARSE reads from its output, and bash's own timing of it.
 measure() {
   local parse=$1; shift
   local TIMEFORMAT='%R %U %S'
@@ -58,7 +58,7 @@ measure() {
   { time "$@" > "$log" 2>&1 || true; } 2> "$times"
   local unique wall user sys
   unique=$($parse < "$log")
-  if [ -z "$unique" ]; then
+  if [ -z "$unique" ] || [ "$(echo "$unique" | wc -w)" -ne 2 ]; then
     echo "beside-stateright.sh: no state count in the output of $*:" >&2
     tail -5 "$log" >&2
     exit 1
@@ -66,20 +66,21 @@ measure() {
   read -r wall user sys < "$times"
   echo "$unique $(echo "$user + $sys" | bc) $wall"
 }
-raftlab_unique() { sed -n 's/^\([0-9]*\) unique states.*/\1/p' | head -1; }
-stateright_unique() { sed -n 's/^Done\..* unique=\([0-9]*\),.*/\1/p' | tail -1; }
+raftlab_unique() { sed -n 's/^\([0-9]*\) unique states, \([0-9]*\) total.*/\1 \2/p' | head -1; }
+stateright_unique() { sed -n 's/^Done\. states=\([0-9]*\), unique=\([0-9]*\),.*/\2 \1/p' | tail -1; }
 
-printf '%-44s %12s %9s %8s %14s\n' run unique cpu_s wall_s unique/cpu_s
+printf '%-44s %10s %11s %8s %7s %13s %12s\n' run unique total cpu_s wall_s unique/cpu_s total/cpu_s
 row() {
-  local label=$1 unique=$2 cpu=$3 wall=$4
-  printf '%-44s %12s %9.2f %8.2f %14.0f\n' "$label" "$unique" "$cpu" "$wall" "$(echo "$unique / $cpu" | bc -l)"
+  local label=$1 unique=$2 total=$3 cpu=$4 wall=$5
+  printf '%-44s %10s %11s %8.2f %7.2f %13.0f %12.0f\n' "$label" "$unique" "$total" "$cpu" "$wall" \
+    "$(echo "$unique / $cpu" | bc -l)" "$(echo "$total / $cpu" | bc -l)"
 }
-read -r ru rc rw <<< "$(measure raftlab_unique target/release/raftlab check raft --quiet --threads "$threads" "${flags[@]}")"
-row "raftlab check raft ${flags[*]} ($threads threads)" "$ru" "$rc" "$rw"
+read -r ru rt rc rw <<< "$(measure raftlab_unique target/release/raftlab check raft --quiet --threads "$threads" "${flags[@]}")"
+row "raftlab check raft ${flags[*]} ($threads threads)" "$ru" "$rt" "$rc" "$rw"
 rate=$(echo "$ru / $rc" | bc -l)
 for ex in "paxos check-dfs 3" "2pc check 9"; do
   read -r -a args <<< "$ex"
-  read -r su sc sw <<< "$(measure stateright_unique "$work/target/release/examples/${args[0]}" "${args[@]:1}")"
-  row "stateright $version examples/$ex" "$su" "$sc" "$sw"
-  printf '  raftlab / %s: %.2f\n' "${args[0]}" "$(echo "$rate / ($su / $sc)" | bc -l)"
+  read -r su st sc sw <<< "$(measure stateright_unique "$work/target/release/examples/${args[0]}" "${args[@]:1}")"
+  row "stateright $version examples/$ex" "$su" "$st" "$sc" "$sw"
+  printf '  raftlab / %s, unique states per CPU-second: %.2f\n' "${args[0]}" "$(echo "$rate / ($su / $sc)" | bc -l)"
 done
