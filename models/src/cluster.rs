@@ -275,8 +275,9 @@ pub struct Bounds {
 /// delivery or loss of one copy among several is a `DeliverCopy` or `DropCopy`, of
 /// the last copy a `Deliver` or `Drop`; a send adds to both; and the set is never
 /// larger than the multiset, so no bound on messages in flight cuts the simulation
-/// short. The properties read servers, durable state and the ghost history, never
-/// how many copies are in flight, so none can tell the two apart. What it saves is
+/// short. The properties read servers, durable state and the ghost history, and a
+/// protocol's [`Protocol::may_fire`] at most whether a message is in flight, never
+/// how many copies are, so none can tell the two apart. What it saves is
 /// every state that differs from another only in how many copies of a message are
 /// in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -294,12 +295,7 @@ pub enum Duplicates {
 }
 
 impl Duplicates {
-    /// Whether the network duplicates at all.
-    pub fn on(self) -> bool {
-        self != Duplicates::Off
-    }
-
-    /// How `raftlab check` prints it: `off`, `on`, or `copies`.
+    /// How `raftlab check` prints it: `off`, `on`, or `on (counted copies)`.
     pub fn describe(self) -> &'static str {
         match self {
             Duplicates::Off => "off",

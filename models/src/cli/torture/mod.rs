@@ -2,7 +2,7 @@
 //! faults, every client history checked for linearizability and every acknowledged
 //! write looked for at the end.
 //!
-//! 1. [`servers`]: `--servers` child processes on 127.0.0.1, each peer link through a
+//! 1. `servers`: `--servers` child processes on 127.0.0.1, each peer link through a
 //!    proxy of the runner's ([`raftlab::harness::real::Mesh`], one per ordered pair of servers);
 //!    each server's log goes to `s<i>.log` in the run directory.
 //! 2. [`client`]: `--clients` threads run Get, Put and Append with unique values over
