@@ -305,8 +305,8 @@ impl Duplicates {
     }
 }
 
-/// When a crashed node comes back, for a protocol whose boot only sets timers (see
-/// [`Protocol::restart_at_once`]).
+/// When a crashed node comes back (see [`Protocol::restarts`]; at once only for a
+/// protocol whose boot only sets timers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Restarts {
     /// In its crash's own step: no state has the node down (the reduced search; it
@@ -316,6 +316,56 @@ pub enum Restarts {
     AtOnce,
     /// In a step of its own, any time after the crash (the unreduced search).
     Later,
+}
+
+impl Restarts {
+    /// How `raftlab check` prints it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Restarts::AtOnce => "restart at once",
+            Restarts::Later => "restart later",
+        }
+    }
+}
+
+/// How many times a server's heartbeat timer fired in its current term, for a model
+/// that bounds heartbeats per term. It counts only under a bound (made with `None`
+/// it stays empty), so that a count nothing reads splits no states.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct HeartbeatCount(Option<u8>);
+
+impl HeartbeatCount {
+    /// A count for a server booted under `bound` (`None`: no bound, nothing counted).
+    pub fn new(bound: Option<u8>) -> Self {
+        HeartbeatCount(bound.map(|_| 0))
+    }
+
+    /// The heartbeat timer fired.
+    pub fn fired(&mut self) {
+        if let Some(n) = &mut self.0 {
+            *n = n.saturating_add(1);
+        }
+    }
+
+    /// A step moved the server from term `before` to term `after`: a new term counts
+    /// from zero.
+    pub fn stepped(&mut self, before: u64, after: u64) {
+        if before != after
+            && let Some(n) = &mut self.0
+        {
+            *n = 0;
+        }
+    }
+
+    /// Whether the heartbeat timer may fire again under `bound`.
+    pub fn below(self, bound: Option<u8>) -> bool {
+        bound.is_none_or(|max| self.0.is_some_and(|n| n < max))
+    }
+
+    /// The count as a symmetry key (0 when nothing is counted).
+    pub fn key(self) -> u64 {
+        self.0.map_or(0, |n| u64::from(n) + 1)
+    }
 }
 
 /// What one step did to one node, for [`Protocol::observe`].
@@ -369,14 +419,14 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     /// The durable state of a server that never ran.
     fn fresh_durable(&self, id: NodeId) -> <Self::Node as Node>::Durable;
 
-    /// Whether a crashed node restarts in the same step (from what it persisted), so
-    /// that no node is ever down. That loses nothing when booting only sets timers: a
-    /// node down for a while behaves like one restarted at once that does nothing until
-    /// then (its timers do not fire, its messages wait in flight or are lost), and the
-    /// model explores that too. By default a crashed node stays down until an
-    /// [`Action::Restart`].
-    fn restart_at_once(&self) -> bool {
-        false
+    /// When a crashed node restarts. [`Restarts::AtOnce`]: in the same step (from what
+    /// it persisted), so that no node is ever down. That loses nothing when booting only
+    /// sets timers: a node down for a while behaves like one restarted at once that does
+    /// nothing until then (its timers do not fire, its messages wait in flight or are
+    /// lost), and the model explores that too. By default ([`Restarts::Later`]) a
+    /// crashed node stays down until an [`Action::Restart`].
+    fn restarts(&self) -> Restarts {
+        Restarts::Later
     }
 
     /// The ghost history at the start.
@@ -830,7 +880,7 @@ impl<P: Protocol> Model for ClusterModel<P> {
                         events: &[],
                     },
                 );
-                if self.protocol.restart_at_once() {
+                if self.protocol.restarts() == Restarts::AtOnce {
                     self.boot(&mut state, id, true);
                 }
             }

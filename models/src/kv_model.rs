@@ -83,7 +83,8 @@ use stateright::semantics::{LinearizabilityTester, SequentialSpec};
 
 use crate::NodeId;
 use crate::cluster::{
-    Bounds, ClusterModel, ClusterState, Duplicates, Io, Node, Observed, Protocol,
+    Bounds, ClusterModel, ClusterState, Duplicates, HeartbeatCount, Io, Node, Observed, Protocol,
+    Restarts,
 };
 use crate::properties::{self, RaftGhost, RaftHost};
 use crate::raft_model::{RaftHistory, describe_log, describe_reply, describe_request, reached};
@@ -98,9 +99,9 @@ pub enum KvNode {
         server: KvServer,
         /// Whether this incarnation was restarted from storage after a crash.
         restarted: bool,
-        /// How many times its heartbeat timer fired in its current term (for
-        /// [`KvModel::max_heartbeats`]).
-        heartbeats: u8,
+        /// How many times its heartbeat timer fired in its current term (counted only
+        /// under [`KvModel::max_heartbeats`]).
+        heartbeats: HeartbeatCount,
     },
     /// A client.
     Client(KvClient),
@@ -608,7 +609,7 @@ impl Node for KvNode {
         if timer == KvTimer::Heartbeat
             && let KvNode::Server { heartbeats, .. } = self
         {
-            *heartbeats = heartbeats.saturating_add(1);
+            heartbeats.fired();
         }
         self.on_timer_inner(timer, io);
         self.count_term(term);
@@ -624,10 +625,8 @@ impl KvNode {
     /// Starts counting heartbeats again if the term changed from `before`.
     fn count_term(&mut self, before: Term) {
         let term = self.term();
-        if let KvNode::Server { heartbeats, .. } = self
-            && term != before
-        {
-            *heartbeats = 0;
+        if let KvNode::Server { heartbeats, .. } = self {
+            heartbeats.stepped(before, term);
         }
     }
 
@@ -784,9 +783,9 @@ impl Protocol for KvModel {
     }
 
     /// `Server::restore` only sets the election timer, so a server restarts in its
-    /// crash's step (see [`Protocol::restart_at_once`]).
-    fn restart_at_once(&self) -> bool {
-        true
+    /// crash's step (see [`Protocol::restarts`]).
+    fn restarts(&self) -> Restarts {
+        Restarts::AtOnce
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, KvNode>) -> Option<KvNode> {
@@ -814,16 +813,14 @@ impl Protocol for KvModel {
         Some(KvNode::Server {
             server,
             restarted: restart,
-            heartbeats: 0,
+            heartbeats: HeartbeatCount::new(self.max_heartbeats),
         })
     }
 
     fn may_fire(&self, state: &KvState, id: NodeId, timer: &KvTimer) -> bool {
         if *timer == KvTimer::Heartbeat {
-            return self.max_heartbeats.is_none_or(|max| {
-                state.slots.get(id).and_then(|s| s.node()).is_some_and(
-                    |n| matches!(n, KvNode::Server { heartbeats, .. } if *heartbeats < max),
-                )
+            return state.slot(id).and_then(|s| s.node()).is_some_and(|n| {
+                matches!(n, KvNode::Server { heartbeats, .. } if heartbeats.below(self.max_heartbeats))
             });
         }
         if !self.patient_clerks || *timer != KvTimer::Clerk {

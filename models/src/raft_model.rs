@@ -33,7 +33,8 @@ use stateright::Property;
 
 use crate::NodeId;
 use crate::cluster::{
-    Bounds, ClusterModel, ClusterState, Duplicates, Io, Node, Observed, Protocol, Restarts,
+    Bounds, ClusterModel, ClusterState, Duplicates, HeartbeatCount, Io, Node, Observed, Protocol,
+    Restarts,
 };
 use crate::symmetry::{Renumber, Symmetric, rename};
 
@@ -49,10 +50,9 @@ pub struct RaftNode {
     pub applied: Vec<Cmd>,
     /// Whether this incarnation was restarted from storage after a crash.
     pub restarted: bool,
-    /// How many times its heartbeat timer fired in its current term, counted only
-    /// under a bound ([`RaftModel::max_heartbeats`]; `None` without one, so that the
-    /// count splits no states when nothing reads it).
-    pub heartbeats: Option<u8>,
+    /// How many times its heartbeat timer fired in its current term (counted only
+    /// under [`RaftModel::max_heartbeats`]).
+    pub heartbeats: HeartbeatCount,
 }
 
 /// A message between Raft servers: a request, or the reply to one.
@@ -304,10 +304,7 @@ impl RaftModel {
                 .map_or("any".to_string(), |h| format!("<= {h}")),
             self.bounds.max_in_flight,
             self.bounds.max_crashes,
-            match self.restarts {
-                Restarts::AtOnce => "restart at once",
-                Restarts::Later => "restart later",
-            },
+            self.restarts.describe(),
             on(self.snapshots),
             on(self.bounds.drops),
             self.bounds.duplicates.describe(),
@@ -324,15 +321,6 @@ impl RaftModel {
 }
 
 impl RaftNode {
-    /// Starts counting heartbeats again if the term changed from `before`.
-    fn count_term(&mut self, before: Term) {
-        if self.raft.term() != before
-            && let Some(h) = &mut self.heartbeats
-        {
-            *h = 0;
-        }
-    }
-
     /// Carries out the core's outputs, in order.
     fn carry_out(&mut self, outputs: Vec<Output<Cmd>>, io: &mut Io<'_, Self>) {
         for output in outputs {
@@ -411,19 +399,17 @@ impl Node for RaftNode {
             RaftMsg::Reply(r) => self.raft.handle_reply(from, r),
         };
         self.carry_out(outputs, io);
-        self.count_term(term);
+        self.heartbeats.stepped(term, self.raft.term());
     }
 
     fn on_timer(&mut self, timer: Timer, io: &mut Io<'_, Self>) {
         let term = self.raft.term();
-        if timer == Timer::Heartbeat
-            && let Some(h) = &mut self.heartbeats
-        {
-            *h = h.saturating_add(1);
+        if timer == Timer::Heartbeat {
+            self.heartbeats.fired();
         }
         let outputs = self.raft.handle_timer(timer);
         self.carry_out(outputs, io);
-        self.count_term(term);
+        self.heartbeats.stepped(term, self.raft.term());
     }
 }
 
@@ -486,7 +472,7 @@ impl Symmetric for RaftNode {
         key.push(r.commit_index());
         log_key(r.log(), key);
         key.push(u64::from(self.restarted));
-        key.push(self.heartbeats.map_or(0, |h| u64::from(h) + 1));
+        key.push(self.heartbeats.key());
     }
 }
 
@@ -694,10 +680,10 @@ impl Protocol for RaftModel {
     /// `Bug::CommitAllOnRestart`, applies), so a node restarts in its crash's step: a
     /// node down for a while behaves as one restarted at once whose timers have not
     /// fired and whose messages wait in flight, and the model explores those too (see
-    /// [`Protocol::restart_at_once`]). No state has a node down, unless
+    /// [`Protocol::restarts`]). No state has a node down, unless
     /// [`RaftModel::restarts`] is [`Restarts::Later`].
-    fn restart_at_once(&self) -> bool {
-        self.restarts == Restarts::AtOnce
+    fn restarts(&self) -> Restarts {
+        self.restarts
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, RaftNode>) -> Option<RaftNode> {
@@ -722,20 +708,18 @@ impl Protocol for RaftModel {
             raft,
             applied,
             restarted: restart,
-            heartbeats: self.max_heartbeats.map(|_| 0),
+            heartbeats: HeartbeatCount::new(self.max_heartbeats),
         };
         node.carry_out(outputs, io);
         Some(node)
     }
 
     fn may_fire(&self, state: &RaftState, id: NodeId, timer: &Timer) -> bool {
-        match (timer, self.max_heartbeats) {
-            (Timer::Heartbeat, Some(max)) => state
+        *timer != Timer::Heartbeat
+            || state
                 .slot(id)
                 .and_then(|s| s.node())
-                .is_some_and(|n| n.heartbeats.is_some_and(|h| h < max)),
-            _ => true,
-        }
+                .is_some_and(|n| n.heartbeats.below(self.max_heartbeats))
     }
 
     fn inputs(&self, _state: &RaftState, _id: NodeId, node: &RaftNode, out: &mut Vec<RaftInput>) {

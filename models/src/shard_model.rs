@@ -71,7 +71,7 @@ use stateright::semantics::{ConsistencyTester, LinearizabilityTester, Sequential
 use crate::NodeId;
 use crate::cluster::{
     Action, ActionOf, Bounds, ClusterModel, ClusterState, Duplicates, Io, Loss, Node, Observed,
-    Protocol,
+    Protocol, Restarts,
 };
 use crate::network::Envelope;
 use crate::symmetry::{Renumber, Symmetric};
@@ -1066,9 +1066,9 @@ impl Protocol for ShardModel {
     }
 
     /// `GroupServer::restore` only sets timers, so a server restarts in its crash's
-    /// step (see [`Protocol::restart_at_once`]).
-    fn restart_at_once(&self) -> bool {
-        true
+    /// step (see [`Protocol::restarts`]).
+    fn restarts(&self) -> Restarts {
+        Restarts::AtOnce
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, ShardNode>) -> Option<ShardNode> {

@@ -26,6 +26,20 @@ fn parse_bug(name: &str) -> Result<Bug, String> {
     })
 }
 
+/// A bound on heartbeats: a number, or none ("any").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeats(pub Option<u8>);
+
+/// Parses `--max-heartbeats` of `check raft` and `check kv`.
+pub fn parse_heartbeats(s: &str) -> Result<Heartbeats, String> {
+    if s == "any" {
+        return Ok(Heartbeats(None));
+    }
+    s.parse::<u8>()
+        .map(|n| Heartbeats(Some(n)))
+        .map_err(|_| format!("{s:?}: a number from 0 to 255, or \"any\""))
+}
+
 /// The bounds of the Raft model, shared by `check raft` and `explore raft`.
 #[derive(Args, Debug, Clone)]
 pub struct RaftBoundsArgs {
@@ -44,12 +58,12 @@ pub struct RaftBoundsArgs {
     /// The most messages in flight at once.
     #[arg(long, default_value_t = 2)]
     pub max_in_flight: usize,
-    /// The most times a leader's heartbeat timer fires in one term (by default, any
-    /// number). A leader also sends AppendEntries when it wins, when it takes a
-    /// command and when a reply asks for more; with 0, a lost AppendEntries is sent
-    /// again only by those.
-    #[arg(long, value_name = "N")]
-    pub max_heartbeats: Option<u8>,
+    /// The most times a leader's heartbeat timer fires in one term, or "any". A
+    /// leader also sends AppendEntries when it wins, when it takes a command and when
+    /// a reply asks for more; with 0, a lost AppendEntries is sent again only by
+    /// those.
+    #[arg(long, value_name = "N|any", default_value = "any", value_parser = parse_heartbeats)]
+    pub max_heartbeats: Heartbeats,
     /// The most crashes in one run (a crashed node keeps only what it persisted).
     #[arg(long, default_value_t = 1)]
     pub crashes: u32,
@@ -115,7 +129,7 @@ impl RaftBoundsArgs {
             } else {
                 Restarts::AtOnce
             },
-            max_heartbeats: self.max_heartbeats,
+            max_heartbeats: self.max_heartbeats.0,
         };
         model.validate()?;
         Ok(model)

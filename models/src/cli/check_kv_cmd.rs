@@ -9,7 +9,7 @@ use raftlab_models::cluster::{Bounds, Duplicates};
 use raftlab_models::kv_model::{KvBug, KvModel};
 use raftlab_models::runner::Strategy;
 
-use crate::check_cmd::{SearchArgs, run_explorer, run_search};
+use crate::check_cmd::{Heartbeats, SearchArgs, parse_heartbeats, run_explorer, run_search};
 use crate::exit;
 
 fn parse_bug(name: &str) -> Result<KvBug, String> {
@@ -19,19 +19,6 @@ fn parse_bug(name: &str) -> Result<KvBug, String> {
             KvBug::names().join(", ")
         )
     })
-}
-
-/// A bound on heartbeats: a number, or none ("any").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Heartbeats(pub Option<u8>);
-
-fn parse_heartbeats(s: &str) -> Result<Heartbeats, String> {
-    if s == "any" {
-        return Ok(Heartbeats(None));
-    }
-    s.parse::<u8>()
-        .map(|n| Heartbeats(Some(n)))
-        .map_err(|_| format!("{s:?}: a number from 0 to 255, or \"any\""))
 }
 
 /// The bounds of the key/value model, shared by `check kv` and `explore kv`.
