@@ -10,6 +10,7 @@ pub mod codec;
 pub mod dslogs;
 pub mod harness;
 pub mod kv;
+pub mod lab;
 pub mod raft;
 pub mod rsm;
 pub mod runtime;

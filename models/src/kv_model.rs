@@ -679,6 +679,7 @@ impl KvNode {
 
 impl RaftHost for KvNode {
     type Cmd = kv::Request;
+    type Core = Raft<kv::Request>;
 
     fn raft(&self) -> Option<&Raft<kv::Request>> {
         self.server().map(Server::raft)

@@ -30,22 +30,25 @@
 //! [`RaftHost`] and [`RaftGhost`]: [`raft_safety`] and [`raft_examples`] build them for
 //! any such protocol.
 
-use raftlab::raft::{Command, Index, Log, Raft, Storage};
+use raftlab::raft::{Command, Index, Log, RaftCore, Storage};
 use stateright::Property;
 
 use crate::NodeId;
 use crate::cluster::{ClusterModel, Node, Protocol, StateOf};
-use crate::raft_model::{RaftHistory, RaftModel, RaftState, reached, violation};
+use crate::raft_model::{Cmd, RaftHistory, RaftModel, RaftState, reached, violation};
 
-type M = ClusterModel<RaftModel>;
+type M<R> = ClusterModel<RaftModel<R>>;
 
 /// A node that may embed a Raft core (a server), for the Raft properties.
 pub trait RaftHost: Node {
     /// The command type of its log.
     type Cmd: Command;
 
+    /// The Raft core it runs.
+    type Core: RaftCore<Self::Cmd>;
+
     /// Its Raft core (`None` for a node that runs no Raft, such as a client).
-    fn raft(&self) -> Option<&Raft<Self::Cmd>>;
+    fn raft(&self) -> Option<&Self::Core>;
 
     /// The index through which its service has applied (`None` without Raft).
     fn applied_index(&self) -> Option<Index>;
@@ -69,10 +72,10 @@ impl<P: Protocol<Node: RaftHost, Ghost: RaftGhost>> RaftProtocol for P {}
 /// A condition on a state of `P`'s model, as stateright's properties take it.
 pub type Condition<P> = fn(&ClusterModel<P>, &StateOf<P>) -> bool;
 
-type CmdOf<P> = <<P as Protocol>::Node as RaftHost>::Cmd;
+type CoreOf<P> = <<P as Protocol>::Node as RaftHost>::Core;
 
 /// The up nodes' Raft cores, with their ids.
-fn rafts<P: RaftProtocol>(s: &StateOf<P>) -> impl Iterator<Item = (NodeId, &Raft<CmdOf<P>>)> {
+fn rafts<P: RaftProtocol>(s: &StateOf<P>) -> impl Iterator<Item = (NodeId, &CoreOf<P>)> {
     s.up().filter_map(|(id, n)| n.raft().map(|r| (id, r)))
 }
 
@@ -110,9 +113,9 @@ pub mod names {
 
 /// The properties checked for `model`'s bounds: the `sometimes` properties that its
 /// switches make unreachable (snapshots off, no crashes) are left out.
-pub fn raft_properties(model: &RaftModel) -> Vec<Property<M>> {
-    let mut ps = raft_safety::<RaftModel>(state_machine_safety);
-    ps.extend(raft_examples::<RaftModel>(
+pub fn raft_properties<R: RaftCore<Cmd>>(model: &RaftModel<R>) -> Vec<Property<M<R>>> {
+    let mut ps = raft_safety::<RaftModel<R>>(state_machine_safety::<R>);
+    ps.extend(raft_examples::<RaftModel<R>>(
         model.snapshots,
         model.bounds.max_crashes > 0,
     ));
@@ -210,8 +213,8 @@ fn leader_completeness<P: RaftProtocol>(_: &ClusterModel<P>, s: &StateOf<P>) -> 
 
 /// The Raft model's state machine safety: no two nodes ever applied different commands
 /// at one index, and every service's state is the committed prefix.
-fn state_machine_safety(_: &M, s: &RaftState) -> bool {
-    clear::<RaftModel>(s, violation::STATE_MACHINE_SAFETY)
+fn state_machine_safety<R: RaftCore<Cmd>>(_: &M<R>, s: &RaftState<R>) -> bool {
+    clear::<RaftModel<R>>(s, violation::STATE_MACHINE_SAFETY)
         && s.up().all(|(_, n)| {
             n.applied
                 .iter()

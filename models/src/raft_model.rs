@@ -21,12 +21,14 @@
 //! transition properties a step broke, and the rare events the `sometimes` properties
 //! look for. The properties themselves are in [`crate::properties`].
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use raftlab::codec;
 use raftlab::raft::{AppendOutcome, LogWrite, Persist};
 use raftlab::raft::{
-    Apply, Bug, Command, Config, Index, Log, Output, Raft, Reply, Request, Role, Storage, Term,
+    Apply, Bug, Command, Config, Index, Log, Output, Raft, RaftCore, Reply, Request, Storage, Term,
     Timer,
 };
 use stateright::Property;
@@ -41,11 +43,12 @@ use crate::symmetry::{Renumber, Symmetric, rename};
 /// The command type of the model's logs: the term of the leader that took it.
 pub type Cmd = u64;
 
-/// A Raft server in the model: the core and the commands its service applied.
+/// A Raft server in the model: the core (raftlab's own unless named) and the commands
+/// its service applied.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RaftNode {
+pub struct RaftNode<R = Raft<Cmd>> {
     /// The core.
-    pub raft: Raft<Cmd>,
+    pub raft: R,
     /// The service's state: `applied[k]` is the command applied at index `k + 1`.
     pub applied: Vec<Cmd>,
     /// Whether this incarnation was restarted from storage after a crash.
@@ -155,7 +158,7 @@ pub struct RaftHistory {
 
 /// The Raft model's bounds and switches.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RaftModel {
+pub struct RaftModel<R = Raft<Cmd>> {
     /// Cluster bounds (servers, messages in flight, crashes, drops, duplicates).
     pub bounds: Bounds,
     /// The highest term explored.
@@ -175,12 +178,43 @@ pub struct RaftModel {
     /// command and when a reply asks for more; the heartbeat is what sends again what
     /// was lost.
     pub max_heartbeats: Option<u8>,
+    /// The Raft core the servers run.
+    pub core: Core<R>,
 }
 
-/// The state of the Raft model.
-pub type RaftState = ClusterState<RaftNode, RaftHistory>;
+/// Names the Raft core a model runs (`Core::default()`); it holds no value.
+pub struct Core<R>(PhantomData<fn() -> R>);
 
-impl Default for RaftModel {
+impl<R> Default for Core<R> {
+    fn default() -> Self {
+        Core(PhantomData)
+    }
+}
+
+impl<R> Clone for Core<R> {
+    fn clone(&self) -> Self {
+        Core::default()
+    }
+}
+
+impl<R> fmt::Debug for Core<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::any::type_name::<R>())
+    }
+}
+
+impl<R> PartialEq for Core<R> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<R> Eq for Core<R> {}
+
+/// The state of the Raft model.
+pub type RaftState<R = Raft<Cmd>> = ClusterState<RaftNode<R>, RaftHistory>;
+
+impl<R> Default for RaftModel<R> {
     /// The defaults of `raftlab check raft`: three servers, terms up to 3, logs of at
     /// most one entry, two messages in flight, one crash, snapshots, drops and
     /// duplicates on (the largest bounds that finish in about a minute on two
@@ -201,13 +235,14 @@ impl Default for RaftModel {
             bug: None,
             restarts: Restarts::AtOnce,
             max_heartbeats: None,
+            core: Core::default(),
         }
     }
 }
 
-impl RaftModel {
+impl<R: RaftCore<Cmd>> RaftModel<R> {
     /// The stateright model of these bounds.
-    pub fn into_model(self) -> ClusterModel<RaftModel> {
+    pub fn into_model(self) -> ClusterModel<Self> {
         ClusterModel::new(self)
     }
 
@@ -255,7 +290,7 @@ impl RaftModel {
     /// breadth-first search reaches it quickly). The tests pin the depth found under
     /// these bounds. [`Bug::CommitBeyondMatch`] is never reached under them (nor under
     /// any bounds tried, see the README).
-    pub fn exposing(bug: Bug) -> RaftModel {
+    pub fn exposing(bug: Bug) -> Self {
         let mut m = RaftModel {
             bounds: Bounds {
                 servers: 3,
@@ -271,6 +306,7 @@ impl RaftModel {
             bug: Some(bug),
             restarts: Restarts::AtOnce,
             max_heartbeats: None,
+            core: Core::default(),
         };
         match bug {
             Bug::VoteTwice | Bug::ForgetToPersistVote => m.max_term = 1,
@@ -320,7 +356,7 @@ impl RaftModel {
     }
 }
 
-impl RaftNode {
+impl<R: RaftCore<Cmd>> RaftNode<R> {
     /// Carries out the core's outputs, in order.
     fn carry_out(&mut self, outputs: Vec<Output<Cmd>>, io: &mut Io<'_, Self>) {
         for output in outputs {
@@ -385,7 +421,9 @@ fn decode_service(data: &[u8]) -> Result<Vec<Cmd>, String> {
     codec::decode::<Vec<Cmd>>("service snapshot", data).map_err(|e| e.to_string())
 }
 
-impl Node for RaftNode {
+impl<R: RaftCore<Cmd>> Node for RaftNode<R> {
+    const SYMMETRIC: bool = R::SYMMETRIC;
+
     type Msg = RaftMsg;
     type Timer = Timer;
     type Durable = Storage<Cmd>;
@@ -413,10 +451,11 @@ impl Node for RaftNode {
     }
 }
 
-impl crate::properties::RaftHost for RaftNode {
+impl<R: RaftCore<Cmd>> crate::properties::RaftHost for RaftNode<R> {
     type Cmd = Cmd;
+    type Core = R;
 
-    fn raft(&self) -> Option<&Raft<Cmd>> {
+    fn raft(&self) -> Option<&R> {
         Some(&self.raft)
     }
 
@@ -444,7 +483,7 @@ fn log_key(log: &Log<Cmd>, key: &mut Vec<u64>) {
     key.extend(log.entries().iter().map(|e| e.term));
 }
 
-impl Renumber for RaftNode {
+impl<R: RaftCore<Cmd>> Renumber for RaftNode<R> {
     fn renumber(&self, map: &[NodeId]) -> Self {
         RaftNode {
             raft: self
@@ -458,19 +497,9 @@ impl Renumber for RaftNode {
     }
 }
 
-impl Symmetric for RaftNode {
+impl<R: RaftCore<Cmd>> Symmetric for RaftNode<R> {
     fn symmetry_key(&self, key: &mut Vec<u64>) {
-        let r = &self.raft;
-        key.push(r.term());
-        key.push(match r.role() {
-            Role::Follower => 0,
-            Role::Candidate { votes } => 1 + votes.len() as u64,
-            Role::Leader { .. } => 100,
-        });
-        key.push(u64::from(r.voted_for().is_some()));
-        key.push(u64::from(r.leader().is_some()));
-        key.push(r.commit_index());
-        log_key(r.log(), key);
+        self.raft.symmetry_key(key);
         key.push(u64::from(self.restarted));
         key.push(self.heartbeats.key());
     }
@@ -570,11 +599,11 @@ impl RaftHistory {
     /// Records a step of node `id` whose Raft core was `before` and is `after`
     /// (`None` when down): the leader of its term, and whether a leader that stayed
     /// leader of its term kept every entry of its log (leader append-only).
-    pub fn observe_leader<C: Command>(
+    pub fn observe_leader<C: Command, R: RaftCore<C>>(
         &mut self,
         id: NodeId,
-        before: Option<&Raft<C>>,
-        after: Option<&Raft<C>>,
+        before: Option<&R>,
+        after: Option<&R>,
     ) {
         let Some(after) = after else {
             return;
@@ -601,7 +630,7 @@ impl RaftHistory {
     /// snapshot replaced does not). An index committed before with a different term
     /// breaks state machine safety. Indices whose term neither log tells (committed
     /// and compacted in one step) are recorded once a node shows them.
-    pub fn observe_commits<C: Command>(&mut self, before: Option<&Raft<C>>, after: &Raft<C>) {
+    pub fn observe_commits<C: Command, R: RaftCore<C>>(&mut self, before: Option<&R>, after: &R) {
         let log = after.log();
         let before =
             before.filter(|b| b.log().term_at(log.snapshot_index()) == Some(log.snapshot_term()));
@@ -655,8 +684,8 @@ fn extends<C: Command>(after: &Log<C>, before: &Log<C>) -> bool {
     (from..=before.last_index()).all(|i| after.term_at(i) == before.term_at(i))
 }
 
-impl Protocol for RaftModel {
-    type Node = RaftNode;
+impl<R: RaftCore<Cmd>> Protocol for RaftModel<R> {
+    type Node = RaftNode<R>;
     type Input = RaftInput;
     type Ghost = RaftHistory;
 
@@ -686,11 +715,11 @@ impl Protocol for RaftModel {
         self.restarts
     }
 
-    fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, RaftNode>) -> Option<RaftNode> {
+    fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, RaftNode<R>>) -> Option<RaftNode<R>> {
         let storage = io.durable_ref();
         let state = storage.raft_state();
         let snapshot: Arc<[u8]> = storage.snapshot().clone();
-        let (raft, outputs) = match Raft::restore(self.config(id), &state, &snapshot) {
+        let (raft, outputs) = match R::restore(self.config(id), &state, &snapshot) {
             Ok(r) => r,
             Err(e) => {
                 io.event(RaftEvent::RestoreFailed(e.to_string()));
@@ -714,7 +743,7 @@ impl Protocol for RaftModel {
         Some(node)
     }
 
-    fn may_fire(&self, state: &RaftState, id: NodeId, timer: &Timer) -> bool {
+    fn may_fire(&self, state: &RaftState<R>, id: NodeId, timer: &Timer) -> bool {
         *timer != Timer::Heartbeat
             || state
                 .slot(id)
@@ -722,7 +751,13 @@ impl Protocol for RaftModel {
                 .is_some_and(|n| n.heartbeats.below(self.max_heartbeats))
     }
 
-    fn inputs(&self, _state: &RaftState, _id: NodeId, node: &RaftNode, out: &mut Vec<RaftInput>) {
+    fn inputs(
+        &self,
+        _state: &RaftState<R>,
+        _id: NodeId,
+        node: &RaftNode<R>,
+        out: &mut Vec<RaftInput>,
+    ) {
         let r = &node.raft;
         if r.is_leader() && r.log().last_index() < self.max_log {
             out.push(RaftInput::Submit(r.term()));
@@ -732,7 +767,7 @@ impl Protocol for RaftModel {
         }
     }
 
-    fn on_input(&self, node: &mut RaftNode, input: RaftInput, io: &mut Io<'_, RaftNode>) {
+    fn on_input(&self, node: &mut RaftNode<R>, input: RaftInput, io: &mut Io<'_, RaftNode<R>>) {
         let outputs = match input {
             RaftInput::Submit(command) => node.raft.start(command).1,
             RaftInput::Snapshot => {
@@ -743,7 +778,7 @@ impl Protocol for RaftModel {
         node.carry_out(outputs, io);
     }
 
-    fn observe(&self, ghost: &mut RaftHistory, step: &Observed<'_, RaftNode>) {
+    fn observe(&self, ghost: &mut RaftHistory, step: &Observed<'_, RaftNode<R>>) {
         ghost.observe_leader(
             step.id,
             step.before.map(|n| &n.raft),
@@ -776,7 +811,7 @@ impl Protocol for RaftModel {
         }
     }
 
-    fn within_bounds(&self, state: &RaftState) -> bool {
+    fn within_bounds(&self, state: &RaftState<R>) -> bool {
         state.up().all(|(_, n)| {
             n.raft.term() <= self.max_term && n.raft.log().last_index() <= self.max_log
         })
@@ -797,20 +832,9 @@ impl Protocol for RaftModel {
         }
     }
 
-    fn describe_node(&self, node: &RaftNode) -> String {
+    fn describe_node(&self, node: &RaftNode<R>) -> String {
         let r = &node.raft;
-        let role = match r.role() {
-            Role::Follower => "follower ".to_string(),
-            Role::Candidate { votes } => format!(
-                "candidate{{{}}}",
-                votes
-                    .iter()
-                    .map(|v| format!("S{v}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-            Role::Leader { match_index, .. } => format!("LEADER match{:?}", match_index),
-        };
+        let role = r.describe_role();
         let vote = r.voted_for().map_or("-".to_string(), |v| format!("S{v}"));
         format!(
             "T{} {role} vote {vote} log {} commit {} applied {:?}{}",

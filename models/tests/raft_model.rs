@@ -27,6 +27,7 @@ fn tiny() -> RaftModel {
         bug: None,
         restarts: Restarts::AtOnce,
         max_heartbeats: None,
+        core: Default::default(),
     }
 }
 
@@ -113,7 +114,7 @@ fn heartbeat_bound_is_pinned_and_every_property_is_still_reached() {
 /// Finds `bug` under [`RaftModel::exposing`] with a one-thread BFS (so the path is a
 /// shortest one) and checks which property breaks and at what depth.
 fn find(bug: Bug, property: &str, depth: usize) {
-    find_in(RaftModel::exposing(bug), property, depth);
+    find_in(<RaftModel>::exposing(bug), property, depth);
 }
 
 /// Finds the model's bug with a one-thread BFS and checks which property breaks and
@@ -172,7 +173,7 @@ fn bug_apply_stale_snapshot() {
 #[test]
 fn bug_commit_all_on_restart() {
     find(Bug::CommitAllOnRestart, names::LEADER_COMPLETENESS, 12);
-    let mut later = RaftModel::exposing(Bug::CommitAllOnRestart);
+    let mut later = <RaftModel>::exposing(Bug::CommitAllOnRestart);
     later.restarts = Restarts::Later;
     find_in(later, names::LEADER_COMPLETENESS, 13);
 }
@@ -192,7 +193,7 @@ fn restart_at_once_finds_every_bug_at_the_unreduced_depth() {
     ];
     for (bug, property, depth) in bugs {
         for restarts in [Restarts::AtOnce, Restarts::Later] {
-            let mut m = RaftModel::exposing(bug);
+            let mut m = <RaftModel>::exposing(bug);
             m.bounds.max_crashes = 1;
             m.restarts = restarts;
             find_in(m, property, depth);
@@ -219,7 +220,7 @@ fn redelivery_finds_every_bug_no_deeper_than_copies() {
             (Duplicates::Redeliver, redelivered),
             (Duplicates::Copies, copied),
         ] {
-            let mut m = RaftModel::exposing(bug);
+            let mut m = <RaftModel>::exposing(bug);
             m.bounds.duplicates = duplicates;
             find_in(m, property, depth);
         }
@@ -233,7 +234,7 @@ fn redelivery_finds_every_bug_no_deeper_than_copies() {
 #[test]
 fn bug_commit_old_term_by_count() {
     let report = run(
-        RaftModel::exposing(Bug::CommitOldTermByCount),
+        <RaftModel>::exposing(Bug::CommitOldTermByCount),
         Strategy::Dfs,
         StopWhen::FirstViolation,
     );
@@ -257,7 +258,7 @@ fn bug_commit_old_term_by_count_shortest() {
 #[test]
 fn bug_commit_beyond_match_is_not_reachable_in_small_bounds() {
     let report = run(
-        RaftModel::exposing(Bug::CommitBeyondMatch),
+        <RaftModel>::exposing(Bug::CommitBeyondMatch),
         Strategy::Dfs,
         StopWhen::FirstViolation,
     );
@@ -267,7 +268,7 @@ fn bug_commit_beyond_match_is_not_reachable_in_small_bounds() {
 
 #[test]
 fn counterexample_trace_is_readable() {
-    let model = RaftModel::exposing(Bug::VoteTwice).into_model();
+    let model = <RaftModel>::exposing(Bug::VoteTwice).into_model();
     let options = CheckOptions {
         strategy: Strategy::Bfs,
         stop: StopWhen::FirstViolation,

@@ -31,6 +31,7 @@
 //! [`Raft::restore`] from exactly those bytes.
 
 mod config;
+mod core;
 mod log;
 mod message;
 mod node;
@@ -44,6 +45,7 @@ mod paper_tests;
 mod tests;
 
 pub use config::{Bug, Config, TimeRange, Timing};
+pub use core::{RaftCore, RoleKind};
 pub use log::{Entry, Log};
 pub use message::{
     AppendEntries, AppendOutcome, AppendReply, InstallSnapshot, Reply, Request, RequestVote,

@@ -99,7 +99,7 @@ impl RaftBoundsArgs {
     /// The model these arguments describe.
     pub fn model(&self) -> Result<RaftModel, String> {
         if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
-            let mut model = RaftModel::exposing(bug);
+            let mut model = <RaftModel>::exposing(bug);
             if self.restart_later {
                 model.restarts = Restarts::Later;
             }
@@ -130,6 +130,7 @@ impl RaftBoundsArgs {
                 Restarts::AtOnce
             },
             max_heartbeats: self.max_heartbeats.0,
+            core: Default::default(),
         };
         model.validate()?;
         Ok(model)

@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::config::{Config, Options};
 use super::lab::RaftLab;
 use super::world::Cmd;
-use crate::raft::Bug;
+use crate::raft::{Bug, Raft, RaftCore};
 use crate::sim::{JoinHandle, TraceRecord};
 
 /// What the run does.
@@ -102,9 +102,9 @@ pub struct ChaosReport {
     pub final_index: u64,
 }
 
-/// A run in progress.
-pub struct ChaosRun {
-    cfg: Config,
+/// A run in progress, its peers running the core `R` (raftlab's Raft unless named).
+pub struct ChaosRun<R = Raft<Cmd>> {
+    cfg: Config<R>,
     options: ChaosOptions,
     stop: Rc<Cell<bool>>,
     clients: Vec<JoinHandle<Vec<i64>>>,
@@ -112,9 +112,17 @@ pub struct ChaosRun {
 }
 
 impl ChaosRun {
-    /// Builds the cluster and starts the clients and the chaos.
+    /// Builds a cluster of raftlab's Raft and starts the clients and the chaos.
     pub fn start(options: ChaosOptions) -> Self {
-        let cfg = Config::new(
+        ChaosRun::start_core(options)
+    }
+}
+
+impl<R: RaftCore<Cmd>> ChaosRun<R> {
+    /// Builds the cluster, every peer running the core `R`, and starts the clients and
+    /// the chaos.
+    pub fn start_core(options: ChaosOptions) -> Self {
+        let cfg = Config::make(
             options.seed,
             options.servers,
             false,
@@ -220,7 +228,7 @@ impl ChaosRun {
 }
 
 /// A client: `start` a fresh value on every live peer, then watch whether it commits.
-async fn client(cfg: Config, me: u64, stop: Rc<Cell<bool>>) -> Vec<i64> {
+async fn client<R: RaftCore<Cmd>>(cfg: Config<R>, me: u64, stop: Rc<Cell<bool>>) -> Vec<i64> {
     let mut values = Vec::new();
     while !stop.get() {
         let x = cfg.rand();
@@ -256,7 +264,11 @@ async fn client(cfg: Config, me: u64, stop: Rc<Cell<bool>>) -> Vec<i64> {
 }
 
 /// The chaos: every 0.3-1.5 s, one random disturbance or repair.
-async fn chaos(cfg: Config, o: ChaosOptions, stop: Rc<Cell<bool>>) -> ChaosCounts {
+async fn chaos<R: RaftCore<Cmd>>(
+    cfg: Config<R>,
+    o: ChaosOptions,
+    stop: Rc<Cell<bool>>,
+) -> ChaosCounts {
     let mut counts = ChaosCounts::default();
     let n = cfg.n as u64;
     while !stop.get() {

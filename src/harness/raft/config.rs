@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::lab::{RaftLab, Summary};
 use super::world::{Applier, Cmd, RaftWorld, Stats};
-use crate::raft::{Bug, Index, NodeId, Term, Timing};
+use crate::raft::{Bug, Index, NodeId, Raft, RaftCore, Term, Timing};
 use crate::sim::{JoinHandle, Kernel, Sim, TraceEvent, TraceRecord};
 
 /// The lab's per-test limit (checked at `end` and `cleanup`, in virtual time).
@@ -52,19 +52,38 @@ struct Begin {
     max_index0: Index,
 }
 
-/// The test configuration of the Raft lab.
-#[derive(Clone)]
-pub struct Config {
-    sim: Sim<RaftWorld>,
+/// The test configuration of the Raft lab, its peers running the Raft core `R`
+/// (raftlab's own unless named).
+pub struct Config<R = Raft<Cmd>> {
+    sim: Sim<RaftWorld<R>>,
     /// The number of peers.
     pub n: usize,
     begin: Rc<RefCell<Begin>>,
 }
 
+impl<R> Clone for Config<R> {
+    fn clone(&self) -> Self {
+        Config {
+            sim: self.sim.clone(),
+            n: self.n,
+            begin: self.begin.clone(),
+        }
+    }
+}
+
 impl Config {
-    /// The lab's `make_config(n, unreliable, snapshot)`, with every random choice drawn
-    /// from `seed`: all peers started and connected, long delays on.
+    /// The lab's `make_config(n, unreliable, snapshot)` with raftlab's Raft: see
+    /// [`Config::make`].
     pub fn new(seed: u64, n: usize, unreliable: bool, snapshot: bool, options: Options) -> Self {
+        Config::make(seed, n, unreliable, snapshot, options)
+    }
+}
+
+impl<R: RaftCore<Cmd>> Config<R> {
+    /// The lab's `make_config(n, unreliable, snapshot)`, every peer running the core
+    /// `R`, with every random choice drawn from `seed`: all peers started and
+    /// connected, long delays on.
+    pub fn make(seed: u64, n: usize, unreliable: bool, snapshot: bool, options: Options) -> Self {
         let applier = if snapshot {
             Applier::Snapshot
         } else {
@@ -97,7 +116,7 @@ impl Config {
     /// the simulation's trace hash.
     pub fn run<F, Fut>(&self, body: F) -> u64
     where
-        F: FnOnce(Config) -> Fut,
+        F: FnOnce(Config<R>) -> Fut,
         Fut: Future<Output = ()> + 'static,
     {
         self.sim.run(body(self.clone()));
@@ -121,7 +140,7 @@ impl Config {
         out
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut Kernel, &mut RaftWorld) -> R) -> R {
+    fn with<T>(&self, f: impl FnOnce(&mut Kernel, &mut RaftWorld<R>) -> T) -> T {
         self.sim.with(f)
     }
 
@@ -171,7 +190,7 @@ impl Config {
     }
 }
 
-impl RaftLab for Config {
+impl<R: RaftCore<Cmd>> RaftLab for Config<R> {
     type Task<T: 'static> = JoinHandle<T>;
 
     fn n(&self) -> usize {
@@ -290,7 +309,7 @@ impl RaftLab for Config {
     }
 
     fn rpc_count(&self, i: NodeId) -> u64 {
-        self.with(|_, w| w.net.count(&RaftWorld::server_name(i)))
+        self.with(|_, w| w.net.count(&RaftWorld::<R>::server_name(i)))
     }
 
     fn rpc_total(&self) -> u64 {
@@ -325,12 +344,12 @@ impl RaftLab for Config {
 }
 
 /// The network's settings: (reliable, long reordering).
-fn network(w: &RaftWorld) -> (bool, bool) {
+fn network<R>(w: &RaftWorld<R>) -> (bool, bool) {
     (w.net.reliable(), w.net.long_reordering())
 }
 
 /// Traces the network's settings if they changed.
-fn trace_network(k: &mut Kernel, w: &RaftWorld, before: (bool, bool)) {
+fn trace_network<R>(k: &mut Kernel, w: &RaftWorld<R>, before: (bool, bool)) {
     let (reliable, long_reordering) = network(w);
     if (reliable, long_reordering) != before {
         k.trace(None, || TraceEvent::Network {

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::codec;
 use crate::harness::safety::LeaderLog;
 use crate::raft::{
-    self, AppendOutcome, Apply, Bug, Index, NodeId, Output, Raft, Reply, Request, Storage, Term,
-    Timer,
+    self, AppendOutcome, Apply, Bug, Index, NodeId, Output, Raft, RaftCore, Reply, Request,
+    Storage, Term, Timer,
 };
 use crate::sim::{CallId, Event, Kernel, Net, NetAction, Timers, TraceEvent, World};
 
@@ -106,11 +106,12 @@ pub struct Stats {
     pub max_index: Index,
 }
 
-/// The Raft lab's world.
-pub struct RaftWorld {
+/// The Raft lab's world, its peers running the Raft core `R` (raftlab's own unless
+/// named).
+pub struct RaftWorld<R = Raft<Cmd>> {
     pub(crate) n: usize,
     pub(crate) net: Net<RaftRpc, ServerToken, Caller>,
-    pub(crate) rafts: Vec<Option<Raft<Cmd>>>,
+    pub(crate) rafts: Vec<Option<R>>,
     incarnation: Vec<u64>,
     timers: Timers,
     pub(crate) saved: Vec<Storage<Cmd>>,
@@ -191,7 +192,7 @@ pub fn describe_rpc(rpc: &RaftRpc) -> String {
     }
 }
 
-impl RaftWorld {
+impl<R: RaftCore<Cmd>> RaftWorld<R> {
     /// A world of `n` peers, none started yet.
     pub fn new(n: usize, applier: Applier, timing: raft::Timing, bug: Option<Bug>) -> Self {
         let mut net = Net::new();
@@ -267,7 +268,7 @@ impl RaftWorld {
             ..raft::Config::new(i, self.n)
         };
         let state = self.saved[i].raft_state();
-        let (rf, outputs) = match Raft::restore(config, &state, &snapshot) {
+        let (rf, outputs) = match R::restore(config, &state, &snapshot) {
             Ok(r) => r,
             Err(e) => panic!("server {i} cannot restart: {e}"),
         };
@@ -492,7 +493,7 @@ impl RaftWorld {
     }
 }
 
-impl World for RaftWorld {
+impl<R: RaftCore<Cmd>> World for RaftWorld<R> {
     fn on_event(&mut self, k: &mut Kernel, event: Event) {
         match event {
             Event::Net(e) => match self.net.on_event(k, e) {
