@@ -22,7 +22,9 @@
 //! - [`trace`]: counterexamples as readable numbered traces.
 //! - [`runner`]: running a check with progress, and its table of results.
 
+pub mod cli;
 pub mod cluster;
+pub mod kit;
 pub mod kv_model;
 pub mod network;
 pub mod properties;

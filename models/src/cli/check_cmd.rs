@@ -8,14 +8,14 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::cluster::{Bounds, ClusterModel, Duplicates, Node, Protocol, Restarts};
+use crate::raft_model::{Cmd, RaftModel};
+use crate::runner::{self, CheckOptions, StopWhen, Strategy};
 use clap::Args;
-use raftlab::raft::Bug;
-use raftlab_models::cluster::{Bounds, ClusterModel, Duplicates, Node, Protocol, Restarts};
-use raftlab_models::raft_model::RaftModel;
-use raftlab_models::runner::{self, CheckOptions, StopWhen, Strategy};
+use raftlab::raft::{Bug, RaftCore};
 use stateright::Model;
 
-use crate::{exit, interrupt};
+use crate::cli::{exit, interrupt};
 
 fn parse_bug(name: &str) -> Result<Bug, String> {
     Bug::from_name(name).ok_or_else(|| {
@@ -97,9 +97,9 @@ pub struct RaftBoundsArgs {
 
 impl RaftBoundsArgs {
     /// The model these arguments describe.
-    pub fn model(&self) -> Result<RaftModel, String> {
+    pub fn model<R: RaftCore<Cmd>>(&self) -> Result<RaftModel<R>, String> {
         if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
-            let mut model = <RaftModel>::exposing(bug);
+            let mut model = RaftModel::exposing(bug);
             if self.restart_later {
                 model.restarts = Restarts::Later;
             }
@@ -184,8 +184,8 @@ pub struct SearchArgs {
 }
 
 /// Runs `raftlab check raft`, with the exit codes of [`run_search`].
-pub fn run_check(args: CheckRaftArgs) -> ExitCode {
-    let model = match args.bounds.model() {
+pub fn run_check<R: RaftCore<Cmd>>(args: CheckRaftArgs) -> ExitCode {
+    let model = match args.bounds.model::<R>() {
         Ok(m) => m,
         Err(e) => {
             err!("raftlab check raft: {e}");
@@ -292,8 +292,8 @@ pub struct ExploreRaftArgs {
 }
 
 /// Runs `raftlab explore raft`: serves stateright's Explorer on localhost until killed.
-pub fn run_explore(args: ExploreRaftArgs) -> ExitCode {
-    let model = match args.bounds.model() {
+pub fn run_explore<R: RaftCore<Cmd>>(args: ExploreRaftArgs) -> ExitCode {
+    let model = match args.bounds.model::<R>() {
         Ok(m) => m,
         Err(e) => {
             err!("raftlab explore raft: {e}");

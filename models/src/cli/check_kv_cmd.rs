@@ -4,13 +4,13 @@
 
 use std::process::ExitCode;
 
+use crate::cluster::{Bounds, Duplicates};
+use crate::kv_model::{KvBug, KvModel};
+use crate::runner::Strategy;
 use clap::Args;
-use raftlab_models::cluster::{Bounds, Duplicates};
-use raftlab_models::kv_model::{KvBug, KvModel};
-use raftlab_models::runner::Strategy;
 
-use crate::check_cmd::{Heartbeats, SearchArgs, parse_heartbeats, run_explorer, run_search};
-use crate::exit;
+use crate::cli::check_cmd::{Heartbeats, SearchArgs, parse_heartbeats, run_explorer, run_search};
+use crate::cli::exit;
 
 fn parse_bug(name: &str) -> Result<KvBug, String> {
     KvBug::from_name(name).ok_or_else(|| {

@@ -3,14 +3,14 @@
 
 use std::process::ExitCode;
 
+use crate::cluster::Duplicates;
+use crate::runner::Strategy;
+use crate::shard_model::{ShardModel, bug_name, parse_bug};
 use clap::Args;
 use raftlab::shard::group::GroupBug;
-use raftlab_models::cluster::Duplicates;
-use raftlab_models::runner::Strategy;
-use raftlab_models::shard_model::{ShardModel, bug_name, parse_bug};
 
-use crate::check_cmd::{SearchArgs, run_search};
-use crate::exit;
+use crate::cli::check_cmd::{SearchArgs, run_search};
+use crate::cli::exit;
 
 /// Options of `raftlab check shardkv`.
 #[derive(Args, Debug, Clone)]

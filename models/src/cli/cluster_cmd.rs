@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use raftlab::harness::real::{describe_exit, info};
 
-use crate::serve_cmd::FsyncArg;
+use crate::cli::serve_cmd::FsyncArg;
 
 /// Options of `raftlab cluster`.
 #[derive(Args, Debug, Clone)]

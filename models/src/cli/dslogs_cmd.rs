@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 use raftlab::dslogs::{self, DEFAULT_WIDTH, Options, parse_topics};
 
-use crate::exit;
+use crate::cli::exit;
 
 /// Options of `raftlab dslogs`.
 #[derive(Args, Debug, Clone)]

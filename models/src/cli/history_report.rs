@@ -13,7 +13,7 @@ use raftlab_checker::html::{self, HtmlOptions};
 use raftlab_checker::kv::{KvModel, KvOperation};
 use raftlab_checker::{Annotation, CheckOptions, CheckResult, Verdict, check};
 
-use crate::exit;
+use crate::cli::exit;
 
 /// The largest `--check-timeout`, in seconds (11.6 days).
 const MAX_BUDGET: f64 = 1_000_000.0;

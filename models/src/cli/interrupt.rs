@@ -1,7 +1,7 @@
 //! Ctrl-C during a long run. [`watch`] makes the first Ctrl-C (SIGINT) only set a
 //! flag, which the run polls between its slices: a model check then stops and prints
 //! what it found so far, a simulation its seed and replay command, and the command
-//! exits with [`crate::exit::INTERRUPTED`]. A second Ctrl-C ends the process at once,
+//! exits with [`crate::cli::exit::INTERRUPTED`]. A second Ctrl-C ends the process at once,
 //! as does any Ctrl-C once [`release`] has been called or in a command that never
 //! called [`watch`]. Elsewhere than on Unix, Ctrl-C always ends the process at once.
 

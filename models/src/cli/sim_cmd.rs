@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use raftlab::harness::raft::Cmd;
 use raftlab::harness::raft::{ChaosOptions, ChaosReport, ChaosRun};
-use raftlab::raft::Bug;
+use raftlab::raft::{Bug, RaftCore};
 use raftlab::sim::TraceRecord;
 use raftlab::sim::trace::write_jsonl;
 
-use crate::{exit, interrupt, quiet_panic};
+use crate::cli::{exit, interrupt, quiet_panic};
 
 fn parse_bug(name: &str) -> Result<Bug, String> {
     Bug::from_name(name).ok_or_else(|| {
@@ -171,7 +172,7 @@ impl TraceFile {
 /// Runs `raftlab sim raft`. Exit code (see [`exit`]): 0 when every check held, 1 on a
 /// safety violation (or no progress after healing), 3 when the trace cannot be
 /// written, 130 on Ctrl-C.
-pub fn run_raft(args: SimRaftArgs) -> ExitCode {
+pub fn run_raft<R: RaftCore<Cmd>>(args: SimRaftArgs) -> ExitCode {
     let seed = args.seed.unwrap_or_else(clock_seed);
     let mut trace = match &args.trace {
         None => None,
@@ -207,9 +208,9 @@ pub fn run_raft(args: SimRaftArgs) -> ExitCode {
     let bar = progress_bar(args.seconds, args.quiet);
     // The run lives outside the unwinding closure, so that after a violation it still
     // gives the trace up to it.
-    let mut run: Option<ChaosRun> = None;
+    let mut run: Option<ChaosRun<R>> = None;
     let outcome = quiet_panic::catch(|| {
-        let run = run.insert(ChaosRun::start(options));
+        let run = run.insert(ChaosRun::start_core(options));
         while !run.done() {
             if stop.load(Ordering::SeqCst) {
                 return None;

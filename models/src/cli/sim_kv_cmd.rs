@@ -13,9 +13,9 @@ use clap::Args;
 use raftlab::harness::kv::chaos::{KvChaosOptions, KvChaosRun};
 use raftlab_checker::report::duration;
 
-use crate::history_report::{self, HtmlFile, parse_budget};
-use crate::sim_cmd::{MAX_SECONDS, clock_seed, count, progress_bar};
-use crate::{exit, interrupt, quiet_panic};
+use crate::cli::history_report::{self, HtmlFile, parse_budget};
+use crate::cli::sim_cmd::{MAX_SECONDS, clock_seed, count, progress_bar};
+use crate::cli::{exit, interrupt, quiet_panic};
 
 /// Options of `raftlab sim kv`.
 #[derive(Args, Debug, Clone)]

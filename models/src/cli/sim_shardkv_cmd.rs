@@ -17,10 +17,10 @@ use raftlab::harness::shard::chaos::{
 
 use raftlab_checker::report::duration;
 
-use crate::history_report::{self, HtmlFile, parse_budget};
-use crate::sim_cmd::{MAX_SECONDS, clock_seed, count, progress_bar};
-use crate::sim_kv_cmd::{failed, interrupted};
-use crate::{exit, interrupt, quiet_panic};
+use crate::cli::history_report::{self, HtmlFile, parse_budget};
+use crate::cli::sim_cmd::{MAX_SECONDS, clock_seed, count, progress_bar};
+use crate::cli::sim_kv_cmd::{failed, interrupted};
+use crate::cli::{exit, interrupt, quiet_panic};
 
 /// Options of `raftlab sim shardkv`.
 #[derive(Args, Debug, Clone)]

@@ -16,6 +16,7 @@ use std::time::Duration;
 use super::config::Config;
 use super::lab::{ELECTION_TIMEOUT, RaftLab};
 use super::world::Cmd;
+use crate::raft::RaftCore;
 
 /// A lab test's configuration: `make_config(servers, unreliable, snapshot)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -970,7 +971,7 @@ pub async fn unreliable_churn_3c<C: RaftLab>(cfg: C) {
 }
 
 /// `figure8_unreliable_3c`.
-pub async fn figure8_unreliable_3c(cfg: Config) {
+pub async fn figure8_unreliable_3c<R: RaftCore<Cmd>>(cfg: Config<R>) {
     let servers = cfg.n();
     cfg.begin("Test (3C): Figure 8 (unreliable)");
     cfg.one(cfg.rand() % 10000, 1, true).await;

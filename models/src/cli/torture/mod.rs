@@ -41,10 +41,10 @@ use raftlab_checker::kv::{KvInput, KvModel, KvOp, KvOperation, KvOutput};
 use raftlab_checker::report::{self, duration};
 use raftlab_checker::{Annotation, CheckOptions, Verdict, check};
 
-use crate::history_report::{Checked, HtmlFile, parse_budget};
-use crate::serve_cmd::BugArg;
-use crate::sim_cmd::{clock_seed, count};
-use crate::{exit, interrupt};
+use crate::cli::history_report::{Checked, HtmlFile, parse_budget};
+use crate::cli::serve_cmd::BugArg;
+use crate::cli::sim_cmd::{clock_seed, count};
+use crate::cli::{exit, interrupt};
 use client::{Conn, Outcome, Record, Workload};
 use clock::Clock;
 use nemesis::{Counts, Kind};
