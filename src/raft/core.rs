@@ -155,6 +155,12 @@ pub trait RaftCore<C: Command>: Clone + Debug + Eq + Hash + Send + Sync + Sized 
         }
     }
 
+    /// The size in bytes of the persisted Raft state (the lab's `RaftStateSize()`, which
+    /// a service compares with its `maxraftstate` to decide when to snapshot).
+    fn persisted_size(&self) -> usize {
+        self.persistent_state().encoded_len()
+    }
+
     /// The node with every node id in it renamed by `map` (`map[old] = new`), for the
     /// model checker's symmetry reduction; `None` when the node does not rename (then
     /// [`RaftCore::SYMMETRIC`] must be false).
@@ -254,6 +260,10 @@ impl<C: Command + Send + Sync + 'static> RaftCore<C> for Raft<C> {
 
     fn persistent_state(&self) -> PersistentState<C> {
         Raft::persistent_state(self)
+    }
+
+    fn persisted_size(&self) -> usize {
+        Raft::persisted_size(self)
     }
 
     fn renumbered(&self, map: &[NodeId]) -> Option<Self> {

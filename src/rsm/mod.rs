@@ -44,7 +44,7 @@ pub enum Reply<R> {
 /// A deterministic state machine driven by clerks' requests through a Raft log.
 pub trait StateMachine: Clone + Debug + Default + Eq + Hash {
     /// The operations clerks request.
-    type Op: Clone + Debug + Eq + Hash + Serialize + DeserializeOwned;
+    type Op: Clone + Debug + Eq + Hash + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// What an operation returns.
     type Output: Clone + Debug + Eq + Hash + Serialize + DeserializeOwned;
 

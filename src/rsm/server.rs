@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Reply, Request, StateMachine};
-use crate::raft::{self, Apply, Index, NodeId, Output, Raft, RaftError, Term, Timer};
+use crate::raft::{self, Apply, Index, NodeId, Output, Raft, RaftCore, RaftError, Term, Timer};
 
 /// A deliberate bug of the service (off unless a test turns it on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -105,10 +105,11 @@ struct Pending {
     term: Term,
 }
 
-/// A server of the replicated state machine `S`.
+/// A server of the replicated state machine `S`, on the Raft core `R` (raftlab's own
+/// unless named).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Server<S: StateMachine> {
-    raft: Raft<Request<S::Op>>,
+pub struct Server<S: StateMachine, R = Raft<Request<<S as StateMachine>::Op>>> {
+    raft: R,
     state: S,
     pending: BTreeMap<Index, Pending>,
     max_raft_state: Option<usize>,
@@ -118,7 +119,7 @@ pub struct Server<S: StateMachine> {
     before_write: Option<Box<BeforeWrite<S>>>,
 }
 
-impl<S: StateMachine> Server<S> {
+impl<S: StateMachine, R: RaftCore<Request<S::Op>>> Server<S, R> {
     /// A server recovered from what it persisted (both empty for a fresh server).
     pub fn restore(
         config: ServerConfig,
@@ -130,7 +131,7 @@ impl<S: StateMachine> Server<S> {
         } else {
             S::decode(snapshot).map_err(RaftError::Corrupt)?
         };
-        let (raft, outputs) = Raft::restore(config.raft, raft_state, snapshot)?;
+        let (raft, outputs) = R::restore(config.raft, raft_state, snapshot)?;
         let applied = raft.commit_index();
         let mut server = Server {
             raft,
@@ -147,7 +148,7 @@ impl<S: StateMachine> Server<S> {
     }
 
     /// The Raft node.
-    pub fn raft(&self) -> &Raft<Request<S::Op>> {
+    pub fn raft(&self) -> &R {
         &self.raft
     }
 
@@ -349,7 +350,7 @@ impl<S: StateMachine> Server<S> {
                 match S::decode(&data) {
                     Ok(state) => self.state = state,
                     Err(e) => {
-                        tracing::warn!(target: "raftlab", topic = "SNAP", node = self.raft.me() as u64,
+                        tracing::warn!(target: "raftlab", topic = "SNAP", node = self.raft.config().me as u64,
                             "ignoring an undecodable snapshot through {index}: {e}");
                         return;
                     }

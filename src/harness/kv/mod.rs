@@ -9,12 +9,17 @@ pub mod kvsrv;
 
 use crate::harness::rsm::world::{RsmClerk, RsmConfig};
 use crate::kv::store::KvStore;
+use crate::raft::{Raft, RaftCore};
 
-/// The Lab 4 test configuration.
-pub type KvraftConfig = RsmConfig<KvStore>;
+/// The command of a Lab 4 server's Raft log: a clerk's request.
+pub type KvCmd = crate::rsm::Request<crate::kv::Op>;
+
+/// The Lab 4 test configuration, its servers on the Raft core `R` (raftlab's own
+/// unless named).
+pub type KvraftConfig<R = Raft<KvCmd>> = RsmConfig<KvStore, R>;
 
 /// A Lab 4 clerk handle.
-pub type KvraftClerk = RsmClerk<KvStore>;
+pub type KvraftClerk<R = Raft<KvCmd>> = RsmClerk<KvStore, R>;
 
 pub use crate::harness::rsm::world::RsmOptions as KvraftOptions;
 
@@ -28,8 +33,8 @@ use std::time::Duration;
 
 use crate::sim::JoinHandle;
 
-impl KvLab for KvraftConfig {
-    type Clerk = KvraftClerk;
+impl<R: RaftCore<KvCmd>> KvLab for KvraftConfig<R> {
+    type Clerk = KvraftClerk<R>;
     type Task<T: 'static> = JoinHandle<T>;
 
     fn n(&self) -> usize {
@@ -84,11 +89,11 @@ impl KvLab for KvraftConfig {
         RsmConfig::start_server(self, i);
     }
 
-    fn make_client(&self, to: &[usize]) -> KvraftClerk {
+    fn make_client(&self, to: &[usize]) -> KvraftClerk<R> {
         RsmConfig::make_client(self, to)
     }
 
-    fn delete_client(&self, ck: &KvraftClerk) {
+    fn delete_client(&self, ck: &KvraftClerk<R>) {
         RsmConfig::delete_client(self, ck);
     }
 

@@ -14,7 +14,7 @@ use super::clerks::{CLERK_TIMER, Ck, ClerkParts, ClerkWorld, Clerks, RsmNet};
 use super::rpc::{Caller, RsmRpc, ServerToken};
 use crate::harness::drive::{RaftHost, raft_timer};
 use crate::harness::safety::LeaderLog;
-use crate::raft::{self, Bug, Storage};
+use crate::raft::{self, Bug, Raft, RaftCore, Storage};
 use crate::rsm::clerk::ClerkTiming;
 use crate::rsm::server::{Outputs, Server, ServerConfig, ServerOutput, ServiceBug};
 use crate::rsm::{Request, StateMachine};
@@ -23,11 +23,12 @@ use crate::sim::{CallId, Event, JoinHandle, Kernel, Net, NetAction, Sim, Timers,
 /// The lab's per-test limit, in virtual time.
 pub const TEST_LIMIT: Duration = Duration::from_secs(120);
 
-/// The world of a replicated service.
-pub struct RsmWorld<S: StateMachine> {
+/// The world of a replicated service, its servers on the Raft core `R` (raftlab's own
+/// unless named).
+pub struct RsmWorld<S: StateMachine, R = Raft<Request<<S as StateMachine>::Op>>> {
     n: usize,
     net: RsmNet<S::Op, S::Output>,
-    servers: Vec<Option<Server<S>>>,
+    servers: Vec<Option<Server<S, R>>>,
     incarnation: Vec<u64>,
     timers: Timers,
     saved: Vec<Storage<Request<S::Op>>>,
@@ -41,7 +42,7 @@ pub struct RsmWorld<S: StateMachine> {
     leaders: LeaderLog,
 }
 
-impl<S: StateMachine + 'static> ClerkWorld for RsmWorld<S> {
+impl<S: StateMachine + 'static, R: RaftCore<Request<S::Op>>> ClerkWorld for RsmWorld<S, R> {
     type Op = S::Op;
     type Output = S::Output;
 
@@ -50,7 +51,7 @@ impl<S: StateMachine + 'static> ClerkWorld for RsmWorld<S> {
     }
 }
 
-impl<S: StateMachine> RsmWorld<S> {
+impl<S: StateMachine, R: RaftCore<Request<S::Op>>> RsmWorld<S, R> {
     fn server_name(i: usize) -> String {
         i.to_string()
     }
@@ -129,7 +130,7 @@ impl<S: StateMachine> RsmWorld<S> {
         };
         let state = self.saved[i].raft_state();
         let snapshot = self.saved[i].snapshot().to_vec();
-        let (server, outputs) = match Server::<S>::restore(config, &state, &snapshot) {
+        let (server, outputs) = match Server::<S, R>::restore(config, &state, &snapshot) {
             Ok(s) => s,
             Err(e) => panic!("server {i} cannot start: {e}"),
         };
@@ -170,7 +171,7 @@ impl<S: StateMachine> RsmWorld<S> {
     }
 }
 
-impl<S: StateMachine> World for RsmWorld<S> {
+impl<S: StateMachine, R: RaftCore<Request<S::Op>>> World for RsmWorld<S, R> {
     fn on_event(&mut self, k: &mut Kernel, event: Event) {
         match event {
             Event::Net(e) => match self.net.on_event(k, e) {
@@ -247,7 +248,7 @@ impl<S: StateMachine> World for RsmWorld<S> {
 }
 
 /// A clerk handle of a replicated service.
-pub type RsmClerk<S> = Ck<RsmWorld<S>>;
+pub type RsmClerk<S, R = Raft<Request<<S as StateMachine>::Op>>> = Ck<RsmWorld<S, R>>;
 
 /// Options beyond the lab's (n, unreliable, maxraftstate).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -258,9 +259,10 @@ pub struct RsmOptions {
     pub service_bug: Option<ServiceBug>,
 }
 
-/// The test configuration of a replicated service.
-pub struct RsmConfig<S: StateMachine> {
-    sim: Sim<RsmWorld<S>>,
+/// The test configuration of a replicated service, its servers on the Raft core `R`
+/// (raftlab's own unless named).
+pub struct RsmConfig<S: StateMachine, R = Raft<Request<<S as StateMachine>::Op>>> {
+    sim: Sim<RsmWorld<S, R>>,
     /// The number of servers.
     pub n: usize,
     /// The lab's `maxraftstate` (-1: never snapshot).
@@ -269,7 +271,7 @@ pub struct RsmConfig<S: StateMachine> {
     begin: Rc<RefCell<(Duration, u64)>>,
 }
 
-impl<S: StateMachine> Clone for RsmConfig<S> {
+impl<S: StateMachine, R> Clone for RsmConfig<S, R> {
     fn clone(&self) -> Self {
         RsmConfig {
             sim: self.sim.clone(),
@@ -282,9 +284,24 @@ impl<S: StateMachine> Clone for RsmConfig<S> {
 }
 
 impl<S: StateMachine + 'static> RsmConfig<S> {
-    /// The lab's `make_config(n, unreliable, maxraftstate)`: start every server, connect
-    /// them all, then set the network's reliability.
+    /// The lab's `make_config(n, unreliable, maxraftstate)` with raftlab's Raft: see
+    /// [`RsmConfig::make`].
     pub fn new(
+        seed: u64,
+        n: usize,
+        unreliable: bool,
+        maxraftstate: i64,
+        options: RsmOptions,
+    ) -> Self {
+        RsmConfig::make(seed, n, unreliable, maxraftstate, options)
+    }
+}
+
+impl<S: StateMachine + 'static, R: RaftCore<Request<S::Op>>> RsmConfig<S, R> {
+    /// The lab's `make_config(n, unreliable, maxraftstate)`, every server on the Raft
+    /// core `R`: start every server, connect them all, then set the network's
+    /// reliability.
+    pub fn make(
         seed: u64,
         n: usize,
         unreliable: bool,
@@ -326,7 +343,7 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
     /// Runs the test body, then cleans up and checks the time limit.
     pub fn run<F, Fut>(&self, body: F)
     where
-        F: FnOnce(RsmConfig<S>) -> Fut,
+        F: FnOnce(RsmConfig<S, R>) -> Fut,
         Fut: Future<Output = ()> + 'static,
     {
         self.sim.run(body(self.clone()));
@@ -428,7 +445,7 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
 
     /// `makeClient(to)`: a clerk with ends to every server (handed to it shuffled),
     /// enabled only for the servers in `to`.
-    pub fn make_client(&self, to: &[usize]) -> RsmClerk<S> {
+    pub fn make_client(&self, to: &[usize]) -> RsmClerk<S, R> {
         let slot = self.sim.with(|k, w| {
             let ends: Vec<String> = (0..w.n)
                 .map(|j| {
@@ -436,7 +453,7 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
                     if let Err(e) = w.net.make_end(&name) {
                         panic!("{e}");
                     }
-                    w.net.connect(k, &name, &RsmWorld::<S>::server_name(j));
+                    w.net.connect(k, &name, &RsmWorld::<S, R>::server_name(j));
                     name
                 })
                 .collect();
@@ -455,7 +472,7 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
     }
 
     /// `deleteClient(ck)`.
-    pub fn delete_client(&self, ck: &RsmClerk<S>) {
+    pub fn delete_client(&self, ck: &RsmClerk<S, R>) {
         self.sim.with(|k, w| {
             w.clerks.remove(ck.slot());
             for e in w.clerk_ends.remove(&ck.slot()).unwrap_or_default() {
@@ -476,12 +493,12 @@ impl<S: StateMachine + 'static> RsmConfig<S> {
     }
 
     /// `ConnectClient(ck, to)`.
-    pub fn connect_client(&self, ck: &RsmClerk<S>, to: &[usize]) {
+    pub fn connect_client(&self, ck: &RsmClerk<S, R>, to: &[usize]) {
         self.set_client_links(ck.slot(), to, true);
     }
 
     /// `DisconnectClient(ck, from)`.
-    pub fn disconnect_client(&self, ck: &RsmClerk<S>, from: &[usize]) {
+    pub fn disconnect_client(&self, ck: &RsmClerk<S, R>, from: &[usize]) {
         self.set_client_links(ck.slot(), from, false);
     }
 
