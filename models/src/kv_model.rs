@@ -73,8 +73,8 @@
 use std::collections::BTreeMap;
 
 use raftlab::kv::store::KvStore;
-use raftlab::kv::{self, ClientId, KvServer, Op};
-use raftlab::raft::{self, Bug, Config, Index, Output, Raft, Role, Storage, Term};
+use raftlab::kv::{self, ClientId, Op};
+use raftlab::raft::{self, Bug, Config, Index, Output, Raft, RaftCore, Storage, Term};
 use raftlab::rsm::Reply;
 use raftlab::rsm::clerk::{ClerkOutput, ClerkTiming};
 use raftlab::rsm::server::{CallTag, Outputs, Server, ServerConfig, ServerOutput, ServiceBug};
@@ -87,16 +87,18 @@ use crate::cluster::{
     Restarts,
 };
 use crate::properties::{self, RaftGhost, RaftHost};
-use crate::raft_model::{RaftHistory, describe_log, describe_reply, describe_request, reached};
+use crate::raft_model::{
+    Core, RaftHistory, describe_log, describe_reply, describe_request, reached,
+};
 use crate::symmetry::{Renumber, Symmetric};
 
 /// A node of the key/value model: a server or a client.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum KvNode {
+pub enum KvNode<R = Raft<kv::Request>> {
     /// A Lab 4 server.
     Server {
         /// The core's value.
-        server: KvServer,
+        server: Server<KvStore, R>,
         /// Whether this incarnation was restarted from storage after a crash.
         restarted: bool,
         /// How many times its heartbeat timer fired in its current term (counted only
@@ -274,7 +276,7 @@ impl KvBug {
 
 /// The key/value model's bounds and switches.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KvModel {
+pub struct KvModel<R = Raft<kv::Request>> {
     /// Cluster bounds: `servers` counts the key/value servers only.
     pub bounds: Bounds,
     /// The number of clients.
@@ -307,12 +309,14 @@ pub struct KvModel {
     pub max_heartbeats: Option<u8>,
     /// The deliberate bug every server carries, if any.
     pub bug: Option<KvBug>,
+    /// The Raft core the servers run.
+    pub core: Core<R>,
 }
 
 /// The state of the key/value model.
-pub type KvState = ClusterState<KvNode, KvHistory>;
+pub type KvState<R = Raft<kv::Request>> = ClusterState<KvNode<R>, KvHistory>;
 
-impl Default for KvModel {
+impl<R> Default for KvModel<R> {
     /// The defaults of `raftlab check kv`: three servers, two clients with one
     /// operation each (client 0 puts, client 1 gets) on one key, overlapping freely;
     /// terms up to 2, logs of at most two entries, two calls per clerk (patient), two
@@ -338,13 +342,14 @@ impl Default for KvModel {
             overlap: true,
             max_heartbeats: Some(0),
             bug: None,
+            core: Core::default(),
         }
     }
 }
 
-impl KvModel {
+impl<R: RaftCore<kv::Request>> KvModel<R> {
     /// The stateright model of these bounds.
-    pub fn into_model(self) -> ClusterModel<KvModel> {
+    pub fn into_model(self) -> ClusterModel<Self> {
         ClusterModel::new(self)
     }
 
@@ -444,7 +449,7 @@ impl KvModel {
 
     /// The bounds of the CI test: the defaults with clients taking turns (client 0's
     /// Put and client 1's Get, in either order), about 600 000 states.
-    pub fn ci() -> KvModel {
+    pub fn ci() -> Self {
         KvModel {
             overlap: false,
             ..KvModel::default()
@@ -459,8 +464,8 @@ impl KvModel {
     /// its own read, so its bounds are one client with two operations (a `Put`, then a
     /// `Get` of the same key). Raft bugs break the Raft properties here as in the Raft
     /// model (whose `RaftModel::exposing` bounds are the ones tuned to each).
-    pub fn exposing(bug: KvBug) -> KvModel {
-        let ci = KvModel::ci();
+    pub fn exposing(bug: KvBug) -> Self {
+        let ci = Self::ci();
         let (clients, ops) = match bug {
             KvBug::Service(ServiceBug::ReadBeforeOwnWrite) => (1, 2),
             _ => (ci.clients, ci.ops),
@@ -529,9 +534,9 @@ fn call_of(tag: CallTag) -> (NodeId, u64) {
     ((tag >> 32) as NodeId, tag & 0xffff_ffff)
 }
 
-impl KvNode {
+impl<R: RaftCore<kv::Request>> KvNode<R> {
     /// The server, if this node is one.
-    pub fn server(&self) -> Option<&KvServer> {
+    pub fn server(&self) -> Option<&Server<KvStore, R>> {
         match self {
             KvNode::Server { server, .. } => Some(server),
             KvNode::Client(_) => None,
@@ -548,7 +553,10 @@ impl KvNode {
 }
 
 /// Carries out a server's outputs, in order.
-fn carry_out_server(outputs: Outputs<KvStore>, io: &mut Io<'_, KvNode>) {
+fn carry_out_server<R: RaftCore<kv::Request>>(
+    outputs: Outputs<KvStore>,
+    io: &mut Io<'_, KvNode<R>>,
+) {
     for output in outputs {
         match output {
             ServerOutput::Raft(Output::Persist(p)) => io.durable().apply(p),
@@ -570,7 +578,11 @@ fn carry_out_server(outputs: Outputs<KvStore>, io: &mut Io<'_, KvNode>) {
 
 impl KvClient {
     /// Carries out the clerk's outputs, in order.
-    fn carry_out(&mut self, outputs: Vec<ClerkOutput<Op, String>>, io: &mut Io<'_, KvNode>) {
+    fn carry_out<R: RaftCore<kv::Request>>(
+        &mut self,
+        outputs: Vec<ClerkOutput<Op, String>>,
+        io: &mut Io<'_, KvNode<R>>,
+    ) {
         for output in outputs {
             match output {
                 ClerkOutput::Send {
@@ -589,7 +601,7 @@ impl KvClient {
     }
 }
 
-impl Node for KvNode {
+impl<R: RaftCore<kv::Request>> Node for KvNode<R> {
     type Env = ();
     type Msg = KvMsg;
     type Timer = KvTimer;
@@ -616,7 +628,7 @@ impl Node for KvNode {
     }
 }
 
-impl KvNode {
+impl<R: RaftCore<kv::Request>> KvNode<R> {
     /// The server's current term (0 for a client).
     fn term(&self) -> Term {
         self.server().map_or(0, |s| s.raft().term())
@@ -677,11 +689,11 @@ impl KvNode {
     }
 }
 
-impl RaftHost for KvNode {
+impl<R: RaftCore<kv::Request>> RaftHost for KvNode<R> {
     type Cmd = kv::Request;
-    type Core = Raft<kv::Request>;
+    type Core = R;
 
-    fn raft(&self) -> Option<&Raft<kv::Request>> {
+    fn raft(&self) -> Option<&R> {
         self.server().map(Server::raft)
     }
 
@@ -707,13 +719,13 @@ impl RaftGhost for KvHistory {
 // equivalent state. States are never renamed, and these impls, which the cluster's
 // traits require, are the identity.
 
-impl Renumber for KvNode {
+impl<R: RaftCore<kv::Request>> Renumber for KvNode<R> {
     fn renumber(&self, _map: &[NodeId]) -> Self {
         self.clone()
     }
 }
 
-impl Symmetric for KvNode {
+impl<R: RaftCore<kv::Request>> Symmetric for KvNode<R> {
     fn symmetry_key(&self, _key: &mut Vec<u64>) {}
 }
 
@@ -741,8 +753,8 @@ impl Renumber for KvHistory {
 
 // ----- The protocol ------------------------------------------------------------------
 
-impl Protocol for KvModel {
-    type Node = KvNode;
+impl<R: RaftCore<kv::Request>> Protocol for KvModel<R> {
+    type Node = KvNode<R>;
     type Input = KvInput;
     type Ghost = KvHistory;
 
@@ -789,7 +801,7 @@ impl Protocol for KvModel {
         Restarts::AtOnce
     }
 
-    fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, KvNode>) -> Option<KvNode> {
+    fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, KvNode<R>>) -> Option<KvNode<R>> {
         if id >= self.bounds.servers {
             let clerk = kv::Clerk::new(id as ClientId, self.bounds.servers, ClerkTiming::default());
             return Some(KvNode::Client(KvClient {
@@ -799,7 +811,7 @@ impl Protocol for KvModel {
             }));
         }
         let storage = io.durable_ref();
-        let (server, outputs) = match Server::restore(
+        let (server, outputs) = match Server::<KvStore, R>::restore(
             self.server_config(id),
             &storage.raft_state(),
             storage.snapshot(),
@@ -818,7 +830,7 @@ impl Protocol for KvModel {
         })
     }
 
-    fn may_fire(&self, state: &KvState, id: NodeId, timer: &KvTimer) -> bool {
+    fn may_fire(&self, state: &KvState<R>, id: NodeId, timer: &KvTimer) -> bool {
         if *timer == KvTimer::Heartbeat {
             return state.slot(id).and_then(|s| s.node()).is_some_and(|n| {
                 matches!(n, KvNode::Server { heartbeats, .. } if heartbeats.below(self.max_heartbeats))
@@ -842,7 +854,7 @@ impl Protocol for KvModel {
         })
     }
 
-    fn inputs(&self, state: &KvState, id: NodeId, node: &KvNode, out: &mut Vec<KvInput>) {
+    fn inputs(&self, state: &KvState<R>, id: NodeId, node: &KvNode<R>, out: &mut Vec<KvInput>) {
         if let KvNode::Client(c) = node
             && !c.clerk.busy()
             && c.started < self.ops
@@ -855,7 +867,7 @@ impl Protocol for KvModel {
         }
     }
 
-    fn on_input(&self, node: &mut KvNode, input: KvInput, io: &mut Io<'_, KvNode>) {
+    fn on_input(&self, node: &mut KvNode<R>, input: KvInput, io: &mut Io<'_, KvNode<R>>) {
         let (KvNode::Client(c), KvInput::Start(op)) = (node, input) else {
             return;
         };
@@ -866,7 +878,7 @@ impl Protocol for KvModel {
         }
     }
 
-    fn observe(&self, ghost: &mut KvHistory, step: &Observed<'_, KvNode>) {
+    fn observe(&self, ghost: &mut KvHistory, step: &Observed<'_, KvNode<R>>) {
         let before = step.before.and_then(KvNode::server);
         let after = step.after.and_then(KvNode::server);
         if step.id < self.bounds.servers {
@@ -929,7 +941,7 @@ impl Protocol for KvModel {
         }
     }
 
-    fn within_bounds(&self, state: &KvState) -> bool {
+    fn within_bounds(&self, state: &KvState<R>) -> bool {
         state.up().all(|(_, n)| match n {
             KvNode::Server { server, .. } => {
                 let r = server.raft();
@@ -973,24 +985,13 @@ impl Protocol for KvModel {
         }
     }
 
-    fn describe_node(&self, node: &KvNode) -> String {
+    fn describe_node(&self, node: &KvNode<R>) -> String {
         match node {
             KvNode::Server {
                 server, restarted, ..
             } => {
                 let r = server.raft();
-                let role = match r.role() {
-                    Role::Follower => "follower ".to_string(),
-                    Role::Candidate { votes } => format!(
-                        "candidate{{{}}}",
-                        votes
-                            .iter()
-                            .map(|v| format!("S{v}"))
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    ),
-                    Role::Leader { match_index, .. } => format!("LEADER match{match_index:?}"),
-                };
+                let role = r.describe_role();
                 let vote = r.voted_for().map_or("-".to_string(), |v| format!("S{v}"));
                 format!(
                     "T{} {role} vote {vote} log {} commit {} applied {} kv {} pending {}{}",
@@ -1036,7 +1037,7 @@ impl Protocol for KvModel {
     }
 }
 
-impl KvModel {
+impl<R: RaftCore<kv::Request>> KvModel<R> {
     fn client_index_of(&self, c: &KvClient) -> usize {
         self.client_index(c.clerk.client() as NodeId)
     }
@@ -1065,7 +1066,7 @@ pub fn describe_op(op: &Op) -> String {
 
 // ----- Properties --------------------------------------------------------------------
 
-type M = ClusterModel<KvModel>;
+type M<R> = ClusterModel<KvModel<R>>;
 
 /// The names of the key/value model's own properties, as the check's table prints them
 /// (the Raft properties keep their names, [`crate::properties::names`]).
@@ -1082,35 +1083,40 @@ pub mod names {
 
 /// The properties checked for `model`'s bounds: linearizability, the Raft properties
 /// over the servers' cores, and the `sometimes` properties its switches can reach.
-pub fn kv_properties(model: &KvModel) -> Vec<Property<M>> {
-    let mut ps = vec![Property::always(names::LINEARIZABLE, linearizable)];
-    ps.extend(properties::raft_safety::<KvModel>(state_machine_safety));
-    ps.extend(properties::raft_examples::<KvModel>(
+pub fn kv_properties<R: RaftCore<kv::Request>>(model: &KvModel<R>) -> Vec<Property<M<R>>> {
+    let mut ps = vec![Property::always(names::LINEARIZABLE, linearizable::<R>)];
+    ps.extend(properties::raft_safety::<KvModel<R>>(
+        state_machine_safety::<R>,
+    ));
+    ps.extend(properties::raft_examples::<KvModel<R>>(
         model.snapshots,
         model.bounds.max_crashes > 0,
     ));
-    ps.push(Property::sometimes(names::OP_COMPLETED, op_completed));
+    ps.push(Property::sometimes(names::OP_COMPLETED, op_completed::<R>));
     if (0..model.clients).any(|c| (0..model.ops).any(|j| matches!(model.op(c, j), Op::Get { .. })))
         && model.clients > 1
     {
         ps.push(Property::sometimes(
             names::READ_OTHERS_WRITE,
-            read_others_write,
+            read_others_write::<R>,
         ));
     }
-    ps.push(Property::sometimes(names::ALL_COMPLETED, all_completed));
+    ps.push(Property::sometimes(
+        names::ALL_COMPLETED,
+        all_completed::<R>,
+    ));
     ps
 }
 
-fn linearizable(_: &M, s: &KvState) -> bool {
+fn linearizable<R: RaftCore<kv::Request>>(_: &M<R>, s: &KvState<R>) -> bool {
     s.ghost.ops.serialized_history().is_some()
 }
 
 /// No index was committed with two terms, and two up servers that applied the same
 /// index hold the same store.
-fn state_machine_safety(_: &M, s: &KvState) -> bool {
-    let servers: Vec<&KvServer> = s.up().filter_map(|(_, n)| n.server()).collect();
-    properties::clear::<KvModel>(s, crate::raft_model::violation::STATE_MACHINE_SAFETY)
+fn state_machine_safety<R: RaftCore<kv::Request>>(_: &M<R>, s: &KvState<R>) -> bool {
+    let servers: Vec<&Server<KvStore, R>> = s.up().filter_map(|(_, n)| n.server()).collect();
+    properties::clear::<KvModel<R>>(s, crate::raft_model::violation::STATE_MACHINE_SAFETY)
         && servers.iter().enumerate().all(|(k, a)| {
             servers[k + 1..]
                 .iter()
@@ -1118,15 +1124,15 @@ fn state_machine_safety(_: &M, s: &KvState) -> bool {
         })
 }
 
-fn op_completed(_: &M, s: &KvState) -> bool {
+fn op_completed<R: RaftCore<kv::Request>>(_: &M<R>, s: &KvState<R>) -> bool {
     s.ghost.reached & kv_reached::OP_COMPLETED != 0
 }
 
-fn read_others_write(_: &M, s: &KvState) -> bool {
+fn read_others_write<R: RaftCore<kv::Request>>(_: &M<R>, s: &KvState<R>) -> bool {
     s.ghost.reached & kv_reached::READ_OTHERS_WRITE != 0
 }
 
-fn all_completed(m: &M, s: &KvState) -> bool {
+fn all_completed<R: RaftCore<kv::Request>>(m: &M<R>, s: &KvState<R>) -> bool {
     s.up().all(|(_, n)| match n {
         KvNode::Client(c) => c.started == m.protocol.ops && !c.clerk.busy(),
         KvNode::Server { .. } => true,

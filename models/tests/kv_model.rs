@@ -15,7 +15,7 @@ use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
 /// The CI bounds with one term, a server crash and snapshots after every apply: the
 /// bounds in which every `sometimes` property is reachable.
 fn crash_and_snapshots() -> KvModel {
-    let mut m = KvModel::ci();
+    let mut m = <KvModel>::ci();
     m.max_term = 1;
     m.bounds.max_crashes = 1;
     m.snapshots = true;
@@ -57,7 +57,7 @@ fn crash_and_snapshots_reach_every_example() {
 /// The CI configuration: two terms, so leadership changes hands while clients run.
 #[test]
 fn ci_check_is_linearizable_and_reaches_every_example() {
-    let report = run(KvModel::ci(), Strategy::Dfs, StopWhen::Exhausted);
+    let report = run(<KvModel>::ci(), Strategy::Dfs, StopWhen::Exhausted);
     report.assert_all_hold();
     // 614,033 while the rare-event marks were sticky: with no crash to merge away,
     // marking only the step that made an event splits a few more states (the state
@@ -90,7 +90,7 @@ fn ci_check_is_linearizable_and_reaches_every_example() {
 /// with the empty value.
 #[test]
 fn local_reads_bug_breaks_linearizability() {
-    let model = KvModel::exposing(KvBug::Service(ServiceBug::LocalReads));
+    let model = <KvModel>::exposing(KvBug::Service(ServiceBug::LocalReads));
     let report = run(model.clone(), Strategy::Bfs, StopWhen::FirstViolation);
     let violated: Vec<_> = report.violations().map(|p| (p.name, p.depth())).collect();
     assert_eq!(
@@ -124,7 +124,7 @@ fn local_reads_bug_breaks_linearizability() {
 /// returned before it was invoked, as the stamped lab histories now do.
 #[test]
 fn read_before_own_write_bug_breaks_linearizability() {
-    let model = KvModel::exposing(KvBug::Service(ServiceBug::ReadBeforeOwnWrite));
+    let model = <KvModel>::exposing(KvBug::Service(ServiceBug::ReadBeforeOwnWrite));
     assert_eq!((model.clients, model.ops), (1, 2));
     let report = run(model.clone(), Strategy::Bfs, StopWhen::FirstViolation);
     let violated: Vec<_> = report.violations().map(|p| (p.name, p.depth())).collect();
@@ -160,7 +160,7 @@ fn raft_bugs_break_the_embedded_raft_properties() {
         (Bug::SkipUpToDateCheck, raft_names::LEADER_COMPLETENESS),
     ] {
         let report = run(
-            KvModel::exposing(KvBug::Raft(bug)),
+            <KvModel>::exposing(KvBug::Raft(bug)),
             Strategy::Dfs,
             StopWhen::FirstViolation,
         );
@@ -175,7 +175,7 @@ fn raft_bugs_break_the_embedded_raft_properties() {
 
 #[test]
 fn scripts_alternate_writes_and_reads() {
-    let mut m = KvModel::ci();
+    let mut m = <KvModel>::ci();
     m.ops = 2;
     m.keys = 2;
     let put = |k: &str, v: &str| Op::Put {
@@ -214,10 +214,10 @@ fn the_tester_rejects_a_stale_read_and_accepts_a_concurrent_one() {
 
 #[test]
 fn bad_bounds_are_refused_with_the_flag_named() {
-    let mut m = KvModel::ci();
+    let mut m = <KvModel>::ci();
     m.max_term = 0;
     assert!(m.validate().unwrap_err().contains("--max-term 0"));
-    let mut m = KvModel::ci();
+    let mut m = <KvModel>::ci();
     m.clients = 0;
     assert!(m.validate().unwrap_err().contains("--clients 0"));
     assert_eq!(

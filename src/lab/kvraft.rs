@@ -262,7 +262,6 @@ pub fn speed_4b<R: RaftCore<KvCmd>>() {
     });
 }
 
-
 /// Declares the whole Lab 4 suite (the 23 tests of `kvraft/test_test.go`, 4A and 4B)
 /// for the Raft core `$core` (over [`crate::lab::KvCmd`], the key/value servers' log
 /// commands), one `#[test]` per lab test with the lab's names, each run on the

@@ -8,6 +8,8 @@ use crate::cluster::{Bounds, Duplicates};
 use crate::kv_model::{KvBug, KvModel};
 use crate::runner::Strategy;
 use clap::Args;
+use raftlab::kv;
+use raftlab::raft::RaftCore;
 
 use crate::cli::check_cmd::{Heartbeats, SearchArgs, parse_heartbeats, run_explorer, run_search};
 use crate::cli::exit;
@@ -92,7 +94,7 @@ pub struct KvBoundsArgs {
 
 impl KvBoundsArgs {
     /// The model these arguments describe.
-    pub fn model(&self) -> Result<KvModel, String> {
+    pub fn model<R: RaftCore<kv::Request>>(&self) -> Result<KvModel<R>, String> {
         if let (true, Some(bug)) = (self.bug_bounds, self.bug) {
             return Ok(KvModel::exposing(bug));
         }
@@ -119,6 +121,7 @@ impl KvBoundsArgs {
             overlap: !self.take_turns,
             max_heartbeats: self.max_heartbeats.0,
             bug: self.bug,
+            core: Default::default(),
         };
         model.validate()?;
         Ok(model)
@@ -135,8 +138,8 @@ pub struct CheckKvArgs {
 }
 
 /// Runs `raftlab check kv`, with the exit codes of `raftlab check raft`.
-pub fn run_check(args: CheckKvArgs) -> ExitCode {
-    let model = match args.bounds.model() {
+pub fn run_check<R: RaftCore<kv::Request>>(args: CheckKvArgs) -> ExitCode {
+    let model = match args.bounds.model::<R>() {
         Ok(m) => m,
         Err(e) => {
             err!("raftlab check kv: {e}");
@@ -163,8 +166,8 @@ pub struct ExploreKvArgs {
 }
 
 /// Runs `raftlab explore kv`: serves stateright's Explorer on localhost until killed.
-pub fn run_explore(args: ExploreKvArgs) -> ExitCode {
-    let model = match args.bounds.model() {
+pub fn run_explore<R: RaftCore<kv::Request>>(args: ExploreKvArgs) -> ExitCode {
+    let model = match args.bounds.model::<R>() {
         Ok(m) => m,
         Err(e) => {
             err!("raftlab explore kv: {e}");

@@ -41,6 +41,7 @@ mod torture;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use raftlab::harness::raft::Cmd;
+use raftlab::kv;
 use raftlab::raft::Raft;
 
 use crate::raft_model;
@@ -163,7 +164,7 @@ impl CheckSystem {
     fn run(self) -> ExitCode {
         match self {
             CheckSystem::Raft(args) => check_cmd::run_check::<Raft<raft_model::Cmd>>(args),
-            CheckSystem::Kv(args) => check_kv_cmd::run_check(args),
+            CheckSystem::Kv(args) => check_kv_cmd::run_check::<Raft<kv::Request>>(args),
             CheckSystem::Shardkv(args) => check_shard_cmd::run_check(args),
         }
     }
@@ -173,7 +174,7 @@ impl ExploreSystem {
     fn run(self) -> ExitCode {
         match self {
             ExploreSystem::Raft(args) => check_cmd::run_explore::<Raft<raft_model::Cmd>>(args),
-            ExploreSystem::Kv(args) => check_kv_cmd::run_explore(args),
+            ExploreSystem::Kv(args) => check_kv_cmd::run_explore::<Raft<kv::Request>>(args),
         }
     }
 }

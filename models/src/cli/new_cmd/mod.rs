@@ -1,4 +1,4 @@
-//! `raftlab new lab3 DIR`: writes a student crate whose Raft (`MyRaft`, every handler a
+//! `raftlab new lab3 DIR` (and `lab4`): writes a student crate whose Raft (`MyRaft`, every handler a
 //! `todo!` with the lab's hints) runs under raftlab's lab suite, model checker and log
 //! viewer. The crate depends on this checkout of raftlab by path, and starts from its
 //! `Cargo.lock` (the same versions of every dependency raftlab was tested with).
@@ -7,7 +7,9 @@
 //! `{{raftlab}}` are filled in): `Cargo.toml`, `Cargo.lock`, `src/lib.rs` (the
 //! skeleton), `src/main.rs` (raftlab's `check`, `sim`, `explore` and `dslogs` on
 //! `MyRaft`), `tests/raft.rs` (the whole suite, one `#[test]` per lab test),
-//! `tests/model.rs` (the model checks), `README.md` and `.gitignore`.
+//! `tests/model.rs` (the model checks), `README.md` and `.gitignore`; a Lab 4 crate also
+//! `tests/kvraft.rs` (the 23 kvraft tests, raftlab's key/value service on `MyRaft`), and
+//! its command line and model checks add the key/value model.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +24,8 @@ use crate::cli::exit;
 pub enum Lab {
     /// Lab 3: Raft (3A-3D).
     Lab3,
+    /// Lab 4: the key/value service over your Raft (4A, 4B).
+    Lab4,
 }
 
 /// Options of `raftlab new`.
@@ -51,6 +55,16 @@ fn files(lab: Lab) -> Vec<(&'static str, &'static str)> {
             ("src/main.rs", include_str!("lab3/main.rs")),
             ("tests/raft.rs", include_str!("lab3/raft_test.rs")),
             ("tests/model.rs", include_str!("lab3/model_test.rs")),
+        ],
+        Lab::Lab4 => vec![
+            ("Cargo.toml", CARGO_TOML),
+            (".gitignore", GITIGNORE),
+            ("README.md", include_str!("lab4/README.md")),
+            ("src/lib.rs", include_str!("lab3/lib.rs")),
+            ("src/main.rs", include_str!("lab4/main.rs")),
+            ("tests/raft.rs", include_str!("lab3/raft_test.rs")),
+            ("tests/kvraft.rs", include_str!("lab4/kvraft_test.rs")),
+            ("tests/model.rs", include_str!("lab4/model_test.rs")),
         ],
     }
 }
@@ -170,8 +184,12 @@ pub fn run(args: NewArgs) -> ExitCode {
                 files.len(),
                 args.dir.display()
             );
+            let part = match args.lab {
+                Lab::Lab3 => "3a",
+                Lab::Lab4 => "4a",
+            };
             out!(
-                "next: cd {} && cargo test --release 3a   (then read src/lib.rs and README.md)",
+                "next: cd {} && cargo test --release {part}   (then read src/lib.rs and README.md)",
                 args.dir.display()
             );
             exit::code(exit::OK)
