@@ -26,7 +26,7 @@
 //! - [`Action::Crash`] an up node that the protocol lets crash
 //!   ([`Protocol::crashable`]): its value and timers are lost, its durable state is
 //!   kept; and [`Action::Restart`] a down one from what it persisted (or at once, in
-//!   the crash's own step, see [`Protocol::restart_at_once`]);
+//!   the crash's own step, see [`Protocol::restarts`]);
 //! - [`Action::Input`] a local input the protocol offers (a client command, a service
 //!   snapshot), see [`Protocol::inputs`].
 //!

@@ -1,7 +1,7 @@
 //! Group commit: the hand-off between the event loop and the storage writer, and the
 //! rule that nothing leaves the process before the state it depends on is durable.
 //!
-//! The event loop owns the core. When a step outputs a [`Persist`], the loop
+//! The event loop owns the core. When a step outputs a [`Persist`](crate::raft::Persist), the loop
 //! [`Queue::submit`]s it and gets its sequence number; it does not wait. Every output
 //! that leaves the process afterwards (a message to a peer, an answer to a client) is
 //! pushed into the [`Outbox`] with the sequence number of the last record it may depend

@@ -39,7 +39,7 @@
 //!   clerk, or a local command of the server's own core), and the key/value commands;
 //!   [`lab_log`]: the Raft lab's service.
 //! - [`timers`]: wall-clock deadlines drawn from the ranges the cores name.
-//! - [`serve`]: one server process from its configuration to a clean stop.
+//! - [`serve`](mod@serve): one server process from its configuration to a clean stop.
 //! - [`proxy`]: not part of a server: the fault-injecting TCP proxy that
 //!   `raftlab torture` puts between servers (cut, refuse, drop, delay per direction).
 //!

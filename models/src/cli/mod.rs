@@ -2,7 +2,7 @@
 //!
 //! One module per command (`sim_cmd`, `check_cmd`, ...); each subcommand group below
 //! is an enum whose `run` dispatches to them, so a new command is a variant and an
-//! arm. Every command ends with one of the codes of [`exit`]; output goes through
+//! arm. Every command ends with one of the codes of `exit`; output goes through
 //! `out!` and `err!`, which ignore a reader that went away (`| head`).
 
 /// `println!` that ignores a closed standard output (`| head`): the command goes on

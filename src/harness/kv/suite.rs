@@ -2,8 +2,8 @@
 //! [`KvLab`] so that every driver runs the same body: the simulator (tests/kvraft, in
 //! virtual time) and the real runtime (models/tests/lab_real.rs, `raftlab serve`
 //! processes and Redis-protocol clerks, real seconds). Each test is a row of
-//! [`GENERICS`], the arguments of its `GenericTest` call; [`kvraft_generic_suite!`]
-//! (crate::kvraft_generic_suite) declares one `#[test]` per name for a driver's runner.
+//! [`GENERICS`], the arguments of its `GenericTest` call; [`kvraft_generic_suite!`](crate::kvraft_generic_suite)
+//! declares one `#[test]` per name for a driver's runner.
 //! The test wrappers that count and record operations (`get`, `put`, `append`,
 //! `check`) are here too.
 

@@ -1,5 +1,5 @@
 //! The kvraft lab's world on real processes: [`RealKv`] implements
-//! [`KvLab`](crate::harness::kv::KvLab) with `raftlab serve` children (the key/value
+//! [`crate::harness::kv::KvLab`] with `raftlab serve` children (the key/value
 //! service) on loopback, and its clerks ([`RealClerk`]) are Redis-protocol clients.
 //!
 //! - `ShutdownServer(i)` kills server `i` (`kill -9`) and cuts its links;

@@ -1,5 +1,5 @@
 //! The Raft lab's world on real processes: [`RealRaft`] implements
-//! [`RaftLab`](crate::harness::raft::RaftLab) with `raftlab serve --service raft-log`
+//! [`crate::harness::raft::RaftLab`] with `raftlab serve --service raft-log`
 //! children on loopback, so the lab's test bodies run against servers that talk over
 //! real TCP, write real files with fsync, and are killed with SIGKILL.
 //!
