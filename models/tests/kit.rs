@@ -115,6 +115,15 @@ fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+impl Run {
+    /// Fails unless the output holds every line of `wanted`.
+    fn shows(&self, wanted: &[&str]) {
+        for w in wanted {
+            assert!(self.text.contains(w), "no {w:?} in:\n{}", self.text);
+        }
+    }
+}
+
 /// The lab tests a suite run reports as failed.
 fn failed_tests(text: &str) -> BTreeSet<String> {
     text.lines()
@@ -241,21 +250,11 @@ fn filled_in_it_passes_the_suite_and_the_model_checks_and_each_bug_fails_where_t
     delegate(&dir);
     let run = cargo(&dir, &["test", "--release", "--", "--include-ignored"], &[]);
     assert!(run.ok, "{}", run.text);
-    assert!(
-        run.text.contains("test result: ok. 28 passed"),
-        "{}",
-        run.text
-    );
-    assert!(
-        run.text.contains("test model_check_quick ... ok"),
-        "{}",
-        run.text
-    );
-    assert!(
-        run.text.contains("test model_check_default ... ok"),
-        "{}",
-        run.text
-    );
+    run.shows(&[
+        "test result: ok. 28 passed",
+        "test model_check_quick ... ok",
+        "test model_check_default ... ok",
+    ]);
     // The crate's command line runs raftlab's on its own Raft.
     let run = cargo(
         &dir,
@@ -365,35 +364,17 @@ fn lab4_fails_naming_the_method_and_filled_in_passes_the_kvraft_suite() {
     );
     assert!(!run.ok, "the skeleton passed basic_4a:\n{}", run.text);
     // The clerk's first request reaches the server's Raft before any timer fires.
-    assert!(
-        run.text.contains("not yet implemented: MyRaft::start (3B)"),
-        "{}",
-        run.text
-    );
+    run.shows(&["not yet implemented: MyRaft::start (3B)"]);
 
     delegate(&dir);
     let run = cargo(&dir, &["test", "--release"], &[]);
     assert!(run.ok, "{}", run.text);
-    assert!(
-        run.text.contains("test result: ok. 23 passed"),
-        "{}",
-        run.text
-    );
-    assert!(
-        run.text.contains("test result: ok. 28 passed"),
-        "{}",
-        run.text
-    );
-    assert!(
-        run.text.contains("test model_check_service ... ok"),
-        "{}",
-        run.text
-    );
-    assert!(
-        run.text.contains("test model_check_quick ... ok"),
-        "{}",
-        run.text
-    );
+    run.shows(&[
+        "test result: ok. 23 passed",
+        "test result: ok. 28 passed",
+        "test model_check_service ... ok",
+        "test model_check_quick ... ok",
+    ]);
     // A service bug reaches raftlab's servers around MyRaft, and the history check
     // catches it in the lab test that checks nothing else.
     let run = cargo(
@@ -408,9 +389,5 @@ fn lab4_fails_naming_the_method_and_filled_in_passes_the_kvraft_suite() {
         &[("RAFTLAB_BUG", "read-before-own-write")],
     );
     assert!(!run.ok, "{}", run.text);
-    assert!(
-        run.text.contains("history is not linearizable"),
-        "{}",
-        run.text
-    );
+    run.shows(&["history is not linearizable"]);
 }
