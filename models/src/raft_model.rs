@@ -29,7 +29,7 @@ use raftlab::codec;
 use raftlab::raft::{AppendOutcome, LogWrite, Persist};
 use raftlab::raft::{
     Apply, Bug, Command, Config, Index, Log, Output, Raft, RaftCore, Reply, Request, Storage, Term,
-    Timer,
+    Timer, log_symmetry_key,
 };
 use stateright::Property;
 
@@ -476,13 +476,6 @@ impl crate::properties::RaftGhost for RaftHistory {
 
 // ----- Symmetry ----------------------------------------------------------------------
 
-fn log_key(log: &Log<Cmd>, key: &mut Vec<u64>) {
-    key.push(log.snapshot_index());
-    key.push(log.snapshot_term());
-    key.push(log.entries().len() as u64);
-    key.extend(log.entries().iter().map(|e| e.term));
-}
-
 impl<R: RaftCore<Cmd>> Renumber for RaftNode<R> {
     fn renumber(&self, map: &[NodeId]) -> Self {
         RaftNode {
@@ -531,7 +524,7 @@ impl Symmetric for Storage<Cmd> {
         let s = self.state();
         key.push(s.term);
         key.push(u64::from(s.voted_for.is_some()));
-        log_key(&s.log, key);
+        log_symmetry_key(&s.log, key);
     }
 }
 

@@ -187,12 +187,17 @@ pub trait RaftCore<C: Command>: Clone + Debug + Eq + Hash + Send + Sync + Sized 
         key.push(u64::from(self.voted_for().is_some()));
         key.push(u64::from(self.leader().is_some()));
         key.push(self.commit_index());
-        let log = self.log();
-        key.push(log.snapshot_index());
-        key.push(log.snapshot_term());
-        key.push(log.entries().len() as u64);
-        key.extend(log.entries().iter().map(|e| e.term));
+        log_symmetry_key(self.log(), key);
     }
+}
+
+/// Pushes what orders a log among renamings of a state: its compacted prefix, its
+/// length and its entries' terms (commands are never renamed, so they need no key).
+pub fn log_symmetry_key<C: Command>(log: &Log<C>, key: &mut Vec<u64>) {
+    key.push(log.snapshot_index());
+    key.push(log.snapshot_term());
+    key.push(log.entries().len() as u64);
+    key.extend(log.entries().iter().map(|e| e.term));
 }
 
 impl<C: Command + Send + Sync + 'static> RaftCore<C> for Raft<C> {
@@ -295,10 +300,6 @@ impl<C: Command + Send + Sync + 'static> RaftCore<C> for Raft<C> {
         key.push(u64::from(self.voted_for().is_some()));
         key.push(u64::from(self.leader().is_some()));
         key.push(self.commit_index());
-        let log = Raft::log(self);
-        key.push(log.snapshot_index());
-        key.push(log.snapshot_term());
-        key.push(log.entries().len() as u64);
-        key.extend(log.entries().iter().map(|e| e.term));
+        log_symmetry_key(Raft::log(self), key);
     }
 }

@@ -45,7 +45,7 @@ mod paper_tests;
 mod tests;
 
 pub use config::{Bug, Config, TimeRange, Timing};
-pub use core::{RaftCore, RoleKind};
+pub use core::{RaftCore, RoleKind, log_symmetry_key};
 pub use log::{Entry, Log};
 pub use message::{
     AppendEntries, AppendOutcome, AppendReply, InstallSnapshot, Reply, Request, RequestVote,

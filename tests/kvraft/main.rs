@@ -8,11 +8,9 @@
 //!
 //! `cargo test --release --test kvraft 4a` runs part 4A.
 
-mod config;
-
-use config::{KvraftConfig, KvraftOptions};
 use raftlab::harness::kv::history::LabCheck;
 use raftlab::harness::kv::suite::{Generic, generic_rounds};
+use raftlab::harness::kv::{KvraftConfig, KvraftOptions};
 use raftlab::lab::KvCmd;
 use raftlab::raft::Raft;
 use raftlab::rsm::server::ServiceBug;

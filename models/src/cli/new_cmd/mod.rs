@@ -88,15 +88,8 @@ pub fn crate_name(dir: &Path) -> Result<String, String> {
             "{name:?} is no crate name: letters, digits, '-' and '_', starting with a letter"
         ));
     }
-    if [
-        "raftlab",
-        "raftlab-models",
-        "raftlab_models",
-        "test",
-        "core",
-        "std",
-    ]
-    .contains(&name.replace('-', "_").as_str())
+    if ["raftlab", "raftlab_models", "test", "core", "std"]
+        .contains(&name.replace('-', "_").as_str())
     {
         return Err(format!(
             "{name:?} clashes with a crate the new one uses; choose another name"
@@ -198,5 +191,87 @@ pub fn run(args: NewArgs) -> ExitCode {
             err!("raftlab new: {e}");
             exit::code(exit::USAGE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checkout_dir() -> PathBuf {
+        own_checkout()
+    }
+
+    #[test]
+    fn the_crate_name_comes_from_the_last_component() {
+        assert_eq!(
+            crate_name(Path::new("/x/my-raft")).as_deref(),
+            Ok("my-raft")
+        );
+        assert_eq!(crate_name(Path::new("lab_3")).as_deref(), Ok("lab_3"));
+        for bad in ["9lives", "my raft", "ráft", "-x"] {
+            let e = crate_name(Path::new(bad)).unwrap_err();
+            assert!(e.contains("is no crate name"), "{bad}: {e}");
+        }
+        for clash in ["raftlab", "raftlab-models", "std"] {
+            let e = crate_name(Path::new(clash)).unwrap_err();
+            assert!(e.contains("clashes"), "{clash}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_directory_that_is_not_empty_is_left_as_it_was() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("my-raft");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("notes.txt"), "mine").unwrap();
+        let e = write_crate(Lab::Lab3, &dir, &checkout_dir()).unwrap_err();
+        assert!(
+            e.contains("exists and is not empty; nothing was written"),
+            "{e}"
+        );
+        assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_path_that_is_no_raftlab_checkout_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = write_crate(Lab::Lab3, &tmp.path().join("x"), tmp.path()).unwrap_err();
+        assert!(e.contains("is this a raftlab checkout?"), "{e}");
+        assert!(!tmp.path().join("x").exists());
+    }
+
+    #[test]
+    fn every_template_is_filled_in() {
+        let tmp = tempfile::tempdir().unwrap();
+        for lab in [Lab::Lab3, Lab::Lab4] {
+            let dir = tmp.path().join(format!("a-{lab:?}"));
+            let files = write_crate(lab, &dir, &checkout_dir()).unwrap();
+            for f in &files {
+                let text = fs::read_to_string(f).unwrap();
+                for placeholder in ["{{name}}", "{{lib}}", "{{raftlab}}"] {
+                    assert!(
+                        !text.contains(placeholder),
+                        "{} keeps {placeholder}",
+                        f.display()
+                    );
+                }
+            }
+            let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+            assert!(
+                manifest.contains(&format!("name = \"a-{lab:?}\"")),
+                "{manifest}"
+            );
+            let main = fs::read_to_string(dir.join("src/main.rs")).unwrap();
+            assert!(main.contains(&format!("use a_{lab:?}::MyRaft;")), "{main}");
+        }
+        assert!(tmp.path().join("a-Lab4/tests/kvraft.rs").is_file());
+        assert!(!tmp.path().join("a-Lab3/tests/kvraft.rs").exists());
+    }
+
+    #[test]
+    fn paths_are_escaped_for_toml() {
+        assert_eq!(toml_escape(r#"C:\a "b""#), r#"C:\\a \"b\""#);
     }
 }
