@@ -479,10 +479,14 @@ impl crate::properties::RaftGhost for RaftHistory {
 impl<R: RaftCore<Cmd>> Renumber for RaftNode<R> {
     fn renumber(&self, map: &[NodeId]) -> Self {
         RaftNode {
-            raft: self
-                .raft
-                .renumbered(map)
-                .unwrap_or_else(|| self.raft.clone()),
+            raft: self.raft.renumbered(map).unwrap_or_else(|| {
+                // Keeping the node as it was would make a state that is no renaming
+                // of the one it stands for: a core that says it renames must.
+                panic!(
+                    "{}: SYMMETRIC is true, but renumbered({map:?}) gave None",
+                    std::any::type_name::<R>()
+                )
+            }),
             applied: self.applied.clone(),
             restarted: self.restarted,
             heartbeats: self.heartbeats,

@@ -88,7 +88,7 @@ impl<C: Command + Send + Sync + 'static> RaftCore<C> for MyRaft<C> {
         RaftCore::describe_role(&self.0)
     }
 
-    fn symmetry_key(&self, key: &mut Vec<u64>) {
-        RaftCore::symmetry_key(&self.0, key)
+    fn role_key(&self) -> u64 {
+        RaftCore::role_key(&self.0)
     }
 }
