@@ -16,8 +16,25 @@ fn set(con: &mut redis::Connection, k: &str, v: &str) -> redis::RedisResult<Stri
     redis::cmd("SET").arg(k).arg(v).query(con)
 }
 
+/// `GET k`, asked again when a signal interrupted the socket call (EINTR: the test
+/// kills and reaps server processes while it reads; a GET is safe to repeat).
 fn get(con: &mut redis::Connection, k: &str) -> redis::RedisResult<String> {
-    redis::cmd("GET").arg(k).query(con)
+    let mut tries = 0;
+    loop {
+        match redis::cmd("GET").arg(k).query(con) {
+            Err(e) if e.kind() == redis::ErrorKind::IoError && tries < 3 && interrupted(&e) => {
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn interrupted(e: &redis::RedisError) -> bool {
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
+        || e.to_string().contains("Interrupted system call")
 }
 
 fn stdout(out: &std::process::Output) -> String {
