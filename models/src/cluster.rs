@@ -78,6 +78,16 @@ pub trait Node: Clone + Debug + Eq + Hash + Send + Sync + Symmetric + 'static {
     /// Handles a timer that fired.
     fn on_timer(&mut self, timer: Self::Timer, io: &mut Io<'_, Self>);
 
+    /// Whether this node, and every later state and incarnation of it (restarted from
+    /// `durable`, what it persisted), leaves `msg` from `from` unread: delivering it
+    /// would change nothing and send nothing, now or ever. A promise: under
+    /// [`Ignored::Forget`] the cluster forgets such a message as soon as it is sent or
+    /// its receiver's step makes it so. By default nothing is ignored.
+    fn ignores(&self, durable: &Self::Durable, from: NodeId, msg: &Self::Msg) -> bool {
+        let _ = (durable, from, msg);
+        false
+    }
+
     /// What losing this message in flight does (see [`Loss`]). By default a lost
     /// message is simply gone, as Raft's RPCs are (they are sent again anyway).
     fn lost(_envelope: &Envelope<Self::Msg>) -> Loss<Self::Msg> {
@@ -190,7 +200,7 @@ impl<N: Node> Slot<N> {
 /// instead of copying them (a state's clone is a few reference counts, and only the
 /// server that steps is copied, once, by [`Arc::make_mut`]). Equality and hashing look
 /// through the `Arc`s, so sharing changes no state's identity.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterState<N: Node, G> {
     /// Each server, by id.
     pub slots: Vec<Arc<Slot<N>>>,
@@ -204,6 +214,10 @@ pub struct ClusterState<N: Node, G> {
     pub crashes: u32,
     /// The protocol's ghost history, for the properties.
     pub ghost: G,
+    /// Whether the state hashes as its representative under symmetry (see
+    /// [`ClusterState::hash_canonical`]): set in every state of a search with symmetry
+    /// reduction, so that the checker's fingerprints are those of symmetry classes.
+    pub canonical: bool,
 }
 
 impl<N: Node, G> ClusterState<N, G> {
@@ -328,6 +342,41 @@ impl Restarts {
     }
 }
 
+/// What the network does with a message its receiver has promised to leave unread
+/// ([`Node::ignores`]): a stale reply, say.
+///
+/// [`Ignored::Forget`] is exact for every property that does not read the network
+/// (none does), when the network may lose messages: such a message can only be
+/// delivered (which changes nothing) or lost, so states that differ only in which of
+/// them are in flight reach the same servers, and the one with none of them reaches
+/// the most (they take room under the bound on messages in flight). The reduced
+/// search forgets them in the step that makes them unread; every state it reaches is
+/// reached by the unreduced one, by losing each such message just before that step (or,
+/// for one that is sent unread, just after it: the step's own state, with the message
+/// still in flight, must be within the bound, and is checked to be). And every state
+/// the unreduced search reaches is, up to messages in flight that will never be read,
+/// one the reduced search reaches. Without losses ([`Bounds::drops`] off) forgetting
+/// would free room that the unreduced network cannot free in time, so nothing is
+/// forgotten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Ignored {
+    /// Forget it at once (the reduced search).
+    #[default]
+    Forget,
+    /// Keep it in flight until it is delivered or lost (the unreduced search).
+    Keep,
+}
+
+impl Ignored {
+    /// How `raftlab check` prints it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ignored::Forget => "unread replies forgotten",
+            Ignored::Keep => "unread replies kept",
+        }
+    }
+}
+
 /// How many times a server's heartbeat timer fired in its current term, for a model
 /// that bounds heartbeats per term. It counts only under a bound (made with `None`
 /// it stays empty), so that a count nothing reads splits no states.
@@ -429,6 +478,13 @@ pub trait Protocol: Clone + Send + Sync + 'static {
         Restarts::Later
     }
 
+    /// Whether messages that their receivers promise to leave unread are forgotten
+    /// ([`Ignored::Forget`], applied only when the network loses messages) or kept. By
+    /// default they are kept.
+    fn ignored(&self) -> Ignored {
+        Ignored::Keep
+    }
+
     /// The ghost history at the start.
     fn fresh_ghost(&self) -> Self::Ghost;
 
@@ -516,6 +572,9 @@ pub struct ClusterModel<P> {
     pub protocol: P,
     /// Set to end a search early (shared by the model's clones).
     halt: Halt,
+    /// Whether its states hash as their symmetry class (see
+    /// [`ClusterState::canonical`]).
+    canonical: bool,
 }
 
 /// The switch that ends a search of a [`ClusterModel`] early: while it is set, the
@@ -548,7 +607,17 @@ impl<P: Protocol> ClusterModel<P> {
         ClusterModel {
             protocol,
             halt: Halt::default(),
+            canonical: false,
         }
+    }
+
+    /// The model whose states hash as their symmetry class (their representative, see
+    /// [`ClusterState::hash_canonical`]) when `on`: a search that keeps one state per
+    /// fingerprint then keeps one per class, without renaming any state. Only for
+    /// nodes that are [`Node::SYMMETRIC`]; others hash as themselves.
+    pub fn with_symmetry(mut self, on: bool) -> Self {
+        self.canonical = on;
+        self
     }
 
     /// The switch that ends a search of this model (and of its clones) early.
@@ -597,9 +666,6 @@ impl<P: Protocol> ClusterModel<P> {
         };
         f(node, &mut io);
         let Io { sends, events, .. } = io;
-        for (to, msg) in sends {
-            self.put(&mut state.network, Envelope { from: id, to, msg });
-        }
         self.protocol.observe(
             &mut state.ghost,
             &Observed {
@@ -611,11 +677,67 @@ impl<P: Protocol> ClusterModel<P> {
                 events: &events,
             },
         );
+        self.deliver_sends(state, id, sends)
+    }
+
+    /// Whether messages that their receivers leave unread are forgotten (see
+    /// [`Ignored`]).
+    fn forgets(&self) -> bool {
+        self.protocol.ignored() == Ignored::Forget && self.protocol.bounds().drops
+    }
+
+    /// Whether the receiver of `e` (up) has promised to leave it unread, and the
+    /// network could lose it silently.
+    fn unread(
+        slots: &[Arc<Slot<P::Node>>],
+        durable: &[Arc<<P::Node as Node>::Durable>],
+        e: &Envelope<<P::Node as Node>::Msg>,
+    ) -> bool {
+        match slots.get(e.to).map(|s| &**s) {
+            Some(Slot::Up { node, .. }) => {
+                matches!(P::Node::lost(e), Loss::Silent)
+                    && node.ignores(&durable[e.to], e.from, &e.msg)
+            }
+            _ => false,
+        }
+    }
+
+    /// Ends a step of node `id` (up, or just booted) that sent `sends`: puts them in
+    /// flight. Under [`Ignored::Forget`], first forgets what the step made `id` leave
+    /// unread, then checks the bound on messages in flight with every send counted,
+    /// then forgets the sends that their receivers leave unread. `false` if the bound
+    /// was passed (the step is then not taken).
+    fn deliver_sends(
+        &self,
+        state: &mut StateOf<P>,
+        id: NodeId,
+        sends: Vec<(NodeId, <P::Node as Node>::Msg)>,
+    ) -> bool {
+        let forget = self.forgets();
+        let ClusterState {
+            slots,
+            durable,
+            network,
+            ..
+        } = state;
+        if forget {
+            network.retain(|e| e.to != id || !Self::unread(slots, durable, e));
+        }
+        for (to, msg) in sends {
+            self.put(network, Envelope { from: id, to, msg });
+        }
+        if forget {
+            if network.len() > self.protocol.bounds().max_in_flight {
+                return false;
+            }
+            network.retain(|e| e.from != id || !Self::unread(slots, durable, e));
+        }
         true
     }
 
-    /// Boots node `id` (fresh or restarted) into `state`.
-    fn boot(&self, state: &mut StateOf<P>, id: NodeId, restart: bool) {
+    /// Boots node `id` (fresh or restarted) into `state`; `false` if what it sent passed
+    /// the bound on messages in flight (see [`ClusterModel::deliver_sends`]).
+    fn boot(&self, state: &mut StateOf<P>, id: NodeId, restart: bool) -> bool {
         let mut timers = Vec::new();
         let mut io = Io {
             me: id,
@@ -627,9 +749,6 @@ impl<P: Protocol> ClusterModel<P> {
         };
         let node = self.protocol.boot(id, restart, &mut io);
         let Io { sends, events, .. } = io;
-        for (to, msg) in sends {
-            self.put(&mut state.network, Envelope { from: id, to, msg });
-        }
         self.protocol.observe(
             &mut state.ghost,
             &Observed {
@@ -645,6 +764,7 @@ impl<P: Protocol> ClusterModel<P> {
             Some(node) => Slot::Up { node, timers },
             None => Slot::Down,
         });
+        self.deliver_sends(state, id, sends)
     }
 
     /// A one-line description of an action, as traces print it.
@@ -720,9 +840,11 @@ impl<P: Protocol> Model for ClusterModel<P> {
             env: Default::default(),
             crashes: 0,
             ghost: self.protocol.fresh_ghost(),
+            canonical: self.canonical,
         };
         for id in 0..n {
-            self.boot(&mut state, id, false);
+            // A boot whose sends pass the bound leaves the state outside it.
+            let _ = self.boot(&mut state, id, false);
         }
         for _ in 0..MAX_SETUP_STEPS {
             let Some(action) = self.protocol.setup(&state) else {
@@ -880,15 +1002,18 @@ impl<P: Protocol> Model for ClusterModel<P> {
                         events: &[],
                     },
                 );
-                if self.protocol.restarts() == Restarts::AtOnce {
-                    self.boot(&mut state, id, true);
+                if self.protocol.restarts() == Restarts::AtOnce && !self.boot(&mut state, id, true)
+                {
+                    return None;
                 }
             }
             Action::Restart(id) => {
                 if !matches!(state.slot(id), Some(Slot::Down)) {
                     return None;
                 }
-                self.boot(&mut state, id, true);
+                if !self.boot(&mut state, id, true) {
+                    return None;
+                }
             }
             Action::Input(id, input) => {
                 let protocol = &self.protocol;

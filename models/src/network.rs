@@ -123,6 +123,20 @@ impl<M: Clone + Ord + Hash + Debug> Network<M> {
         }
     }
 
+    /// Keeps in flight only the envelopes for which `keep` says true (every copy of
+    /// the others is taken out).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Envelope<M>) -> bool) {
+        let mut removed = 0;
+        self.entries.retain(|(e, n)| {
+            let kept = keep(e);
+            if !kept {
+                removed += *n as usize;
+            }
+            kept
+        });
+        self.len -= removed;
+    }
+
     /// The same network with every envelope passed through `f` (used to rename node
     /// ids); the result is sorted again and equal envelopes are merged.
     pub fn map(&self, mut f: impl FnMut(&Envelope<M>) -> Envelope<M>) -> Self {
@@ -188,6 +202,23 @@ mod tests {
         assert_eq!(a.count(&env(0, 1, 5)), 1);
         assert!(a.take(&env(0, 1, 5)));
         assert_eq!(a.count(&env(0, 1, 5)), 0);
+    }
+
+    #[test]
+    fn retain_takes_every_copy_of_the_others() {
+        let mut a = Network::new();
+        a.send(env(0, 1, 5));
+        a.send(env(0, 1, 5));
+        a.send(env(1, 0, 3));
+        a.send(env(2, 0, 4));
+        a.retain(|e| e.to != 1);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.count(&env(0, 1, 5)), 0);
+        assert_eq!(a.count(&env(1, 0, 3)), 1);
+        a.retain(|_| true);
+        assert_eq!(a.len(), 2);
+        a.retain(|_| false);
+        assert!(a.is_empty());
     }
 
     #[test]

@@ -22,6 +22,7 @@
 //! look for. The properties themselves are in [`crate::properties`].
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -35,8 +36,8 @@ use stateright::Property;
 
 use crate::NodeId;
 use crate::cluster::{
-    Bounds, ClusterModel, ClusterState, Duplicates, HeartbeatCount, Io, Node, Observed, Protocol,
-    Restarts,
+    Bounds, ClusterModel, ClusterState, Duplicates, HeartbeatCount, Ignored, Io, Node, Observed,
+    Protocol, Restarts,
 };
 use crate::symmetry::{Renumber, Symmetric, rename};
 
@@ -173,6 +174,9 @@ pub struct RaftModel<R = Raft<Cmd>> {
     pub bug: Option<Bug>,
     /// When a crashed node restarts: in its crash's step (the default), or later.
     pub restarts: Restarts,
+    /// Whether replies their receivers leave unread are forgotten at once (the
+    /// default, when drops are on) or kept in flight.
+    pub ignored: Ignored,
     /// The most times a leader's heartbeat timer fires in one term (`None`: no
     /// bound). A leader also sends AppendEntries when it wins, when it takes a
     /// command and when a reply asks for more; the heartbeat is what sends again what
@@ -234,6 +238,7 @@ impl<R> Default for RaftModel<R> {
             snapshots: true,
             bug: None,
             restarts: Restarts::AtOnce,
+            ignored: Ignored::Forget,
             max_heartbeats: None,
             core: Core::default(),
         }
@@ -305,6 +310,7 @@ impl<R: RaftCore<Cmd>> RaftModel<R> {
             snapshots: false,
             bug: Some(bug),
             restarts: Restarts::AtOnce,
+            ignored: Ignored::Forget,
             max_heartbeats: None,
             core: Core::default(),
         };
@@ -331,7 +337,7 @@ impl<R: RaftCore<Cmd>> RaftModel<R> {
     pub fn describe(&self) -> String {
         let on = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, {} heartbeats per term, <= {} in flight, <= {} crashes ({}), snapshots {}, drops {}, duplicates {}, bug {}",
+            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, {} heartbeats per term, <= {} in flight, <= {} crashes ({}), snapshots {}, drops {}, duplicates {}{}, bug {}",
             self.bounds.servers,
             self.max_term,
             self.max_log,
@@ -344,6 +350,10 @@ impl<R: RaftCore<Cmd>> RaftModel<R> {
             on(self.snapshots),
             on(self.bounds.drops),
             self.bounds.duplicates.describe(),
+            match (self.ignored, self.bounds.drops) {
+                (Ignored::Keep, true) => ", unread replies kept",
+                _ => "",
+            },
             self.bug
                 .map_or("none".to_string(), |b| b.name().to_string())
         )
@@ -440,6 +450,20 @@ impl<R: RaftCore<Cmd>> Node for RaftNode<R> {
         self.heartbeats.stepped(term, self.raft.term());
     }
 
+    /// A reply the core promises never to read ([`RaftCore::ignores_reply`]), if the
+    /// promise survives a restart: its term is below the persisted one, or equal to
+    /// both the persisted and the current term (a core that failed to persist its
+    /// term would come back in an older one, where the reply may be read).
+    fn ignores(&self, durable: &Storage<Cmd>, from: NodeId, msg: &RaftMsg) -> bool {
+        let RaftMsg::Reply(reply) = msg else {
+            return false;
+        };
+        let persisted = durable.state().term;
+        let term = reply.term();
+        (term < persisted || (term == persisted && self.raft.term() == persisted))
+            && self.raft.ignores_reply(from, reply)
+    }
+
     fn on_timer(&mut self, timer: Timer, io: &mut Io<'_, Self>) {
         let term = self.raft.term();
         if timer == Timer::Heartbeat {
@@ -492,6 +516,25 @@ impl<R: RaftCore<Cmd>> Renumber for RaftNode<R> {
             heartbeats: self.heartbeats,
         }
     }
+
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        self.hash_fields_renumbered(map, h)
+    }
+}
+
+impl<R: RaftCore<Cmd>> RaftNode<R> {
+    fn hash_fields_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        let RaftNode {
+            raft,
+            applied,
+            restarted,
+            heartbeats,
+        } = self;
+        raft.hash_renumbered(map, h);
+        applied.hash(h);
+        restarted.hash(h);
+        heartbeats.hash(h);
+    }
 }
 
 impl<R: RaftCore<Cmd>> Symmetric for RaftNode<R> {
@@ -520,6 +563,14 @@ impl Renumber for Storage<Cmd> {
             snapshot: Some(self.snapshot().clone()),
         });
         renamed
+    }
+
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        let state = self.state();
+        state.term.hash(h);
+        state.voted_for.map(|v| rename(map, v)).hash(h);
+        state.log.hash(h);
+        self.snapshot().hash(h);
     }
 }
 
@@ -553,6 +604,39 @@ impl Renumber for RaftMsg {
             RaftMsg::Reply(r) => RaftMsg::Reply(r.clone()),
         }
     }
+
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        match self {
+            RaftMsg::Request(Request::RequestVote(a)) => {
+                0u8.hash(h);
+                a.term.hash(h);
+                rename(map, a.candidate).hash(h);
+                a.last_log_index.hash(h);
+                a.last_log_term.hash(h);
+            }
+            RaftMsg::Request(Request::AppendEntries(a)) => {
+                1u8.hash(h);
+                a.term.hash(h);
+                rename(map, a.leader).hash(h);
+                a.prev_log_index.hash(h);
+                a.prev_log_term.hash(h);
+                a.entries.hash(h);
+                a.leader_commit.hash(h);
+            }
+            RaftMsg::Request(Request::InstallSnapshot(a)) => {
+                2u8.hash(h);
+                a.term.hash(h);
+                rename(map, a.leader).hash(h);
+                a.last_included_index.hash(h);
+                a.last_included_term.hash(h);
+                a.data.hash(h);
+            }
+            RaftMsg::Reply(r) => {
+                3u8.hash(h);
+                r.hash(h);
+            }
+        }
+    }
 }
 
 impl Renumber for RaftHistory {
@@ -567,6 +651,22 @@ impl Renumber for RaftHistory {
             violations: self.violations,
             reached: self.reached,
         }
+    }
+
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        let RaftHistory {
+            leaders,
+            committed,
+            violations,
+            reached,
+        } = self;
+        leaders.len().hash(h);
+        for l in leaders {
+            l.map(|l| rename(map, l)).hash(h);
+        }
+        committed.hash(h);
+        violations.hash(h);
+        reached.hash(h);
     }
 }
 
@@ -710,6 +810,12 @@ impl<R: RaftCore<Cmd>> Protocol for RaftModel<R> {
     /// [`RaftModel::restarts`] is [`Restarts::Later`].
     fn restarts(&self) -> Restarts {
         self.restarts
+    }
+
+    /// A reply the core promises to leave unread ([`RaftCore::ignores_reply`]) is
+    /// forgotten unless [`RaftModel::ignored`] keeps it.
+    fn ignored(&self) -> Ignored {
+        self.ignored
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, RaftNode<R>>) -> Option<RaftNode<R>> {

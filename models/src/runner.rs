@@ -305,7 +305,10 @@ pub fn shortest<P: Protocol>(
 /// Runs a check of `model` with `options` and reports what it found.
 pub fn check<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> CheckReport<P> {
     // A model of its own, so that halting this search halts no other.
-    let mut report = check_once(ClusterModel::new(model.protocol.clone()), options);
+    // Symmetry reduction is by fingerprint: with it, every state hashes as its class.
+    let symmetry = options.symmetry && options.strategy == Strategy::Dfs;
+    let fresh = ClusterModel::new(model.protocol.clone()).with_symmetry(symmetry);
+    let mut report = check_once(fresh, options);
     if options.shortest && options.strategy == Strategy::Bfs && !report.interrupted {
         for p in &mut report.properties {
             if let Outcome::Violated(path) = &p.outcome {
@@ -333,12 +336,7 @@ fn check_once<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> Ch
     let start = Instant::now();
     match options.strategy {
         Strategy::Bfs => finish(builder.spawn_bfs(), options, &halt, progress, start),
-        Strategy::Dfs => {
-            if options.symmetry {
-                builder = builder.symmetry();
-            }
-            finish(builder.spawn_dfs(), options, &halt, progress, start)
-        }
+        Strategy::Dfs => finish(builder.spawn_dfs(), options, &halt, progress, start),
         Strategy::Simulate(seed) => finish(
             builder.spawn_simulation(seed, stateright::UniformChooser),
             options,

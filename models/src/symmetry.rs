@@ -9,6 +9,7 @@
 //! so the representative is not always the smallest of its class; that costs some
 //! reduction, never soundness (a representative is always a renaming of the state).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use stateright::Representative;
@@ -21,6 +22,17 @@ use crate::network::Envelope;
 pub trait Renumber {
     /// The same value with every server id `i` replaced by `map[i]`.
     fn renumber(&self, map: &[NodeId]) -> Self;
+
+    /// Feeds `h` a description of `self.renumber(map)`, a function of that value alone
+    /// (equal renamed values feed equal bytes), without building it if the type can.
+    /// The default builds it and hashes it; the types every state of the Raft model
+    /// holds hash their renamed fields in place.
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H)
+    where
+        Self: Hash + Sized,
+    {
+        self.renumber(map).hash(h)
+    }
 }
 
 /// A per-server value that can also say what it is without naming ids.
@@ -30,13 +42,19 @@ pub trait Symmetric: Renumber {
     fn symmetry_key(&self, key: &mut Vec<u64>);
 }
 
-impl<M: Renumber> Renumber for Envelope<M> {
+impl<M: Renumber + Hash> Renumber for Envelope<M> {
     fn renumber(&self, map: &[NodeId]) -> Self {
         Envelope {
             from: rename(map, self.from),
             to: rename(map, self.to),
             msg: self.msg.renumber(map),
         }
+    }
+
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        rename(map, self.from).hash(h);
+        rename(map, self.to).hash(h);
+        self.msg.hash_renumbered(map, h);
     }
 }
 
@@ -107,7 +125,86 @@ impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
             env: self.env.clone(),
             crashes: self.crashes,
             ghost: self.ghost.renumber(map),
+            canonical: self.canonical,
         }
+    }
+}
+
+impl<N: Node, G: Renumber + Hash + Clone> ClusterState<N, G> {
+    /// Feeds `h` a description of this state's representative (the state renamed by
+    /// [`ClusterState::canonical_map`]) without building it: what a state hashes to
+    /// when [`ClusterState::canonical`] is set, so that the checker's fingerprint of a
+    /// state is its class's (symmetry reduction at the cost of hashing, instead of a
+    /// renamed copy of every successor).
+    pub fn hash_canonical<H: Hasher>(&self, h: &mut H) {
+        let map = self.canonical_map();
+        self.hash_renumbered_state(&map, h);
+    }
+
+    /// Feeds `h` a description of `self.renumbered(map)`: a function of that state
+    /// alone (the servers in their new order, each renamed, the messages in flight as
+    /// a sorted list of the hashes of renamed envelopes, so that no order of sending
+    /// shows), built without renaming anything.
+    pub fn hash_renumbered_state<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        let n = self.slots.len();
+        let mut order = vec![0; n];
+        for (old, &new) in map.iter().enumerate() {
+            order[new] = old;
+        }
+        n.hash(h);
+        for old in order {
+            match &*self.slots[old] {
+                Slot::Up { node, timers } => {
+                    1u8.hash(h);
+                    node.hash_renumbered(map, h);
+                    timers.hash(h);
+                }
+                Slot::Down => 0u8.hash(h),
+            }
+            self.durable[old].hash_renumbered(map, h);
+        }
+        let mut messages: Vec<(u64, u32)> = self
+            .network
+            .iter()
+            .map(|(e, copies)| {
+                let mut one = DefaultHasher::new();
+                e.hash_renumbered(map, &mut one);
+                (one.finish(), copies)
+            })
+            .collect();
+        messages.sort_unstable();
+        messages.hash(h);
+        self.env.hash(h);
+        self.crashes.hash(h);
+        self.ghost.hash_renumbered(map, h);
+    }
+}
+
+/// A state hashes as its representative when [`ClusterState::canonical`] is set (and
+/// the nodes are symmetric), and as itself otherwise. Equal states hash alike either
+/// way, as `Hash` asks.
+impl<N: Node, G: Renumber + Hash + Clone> Hash for ClusterState<N, G> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        if self.canonical && N::SYMMETRIC {
+            return self.hash_canonical(h);
+        }
+        // Destructured, so that a field added later is not silently left out.
+        let ClusterState {
+            slots,
+            durable,
+            network,
+            env,
+            crashes,
+            ghost,
+            canonical,
+        } = self;
+        slots.hash(h);
+        durable.hash(h);
+        network.hash(h);
+        env.hash(h);
+        crashes.hash(h);
+        ghost.hash(h);
+        canonical.hash(h);
     }
 }
 

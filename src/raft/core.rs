@@ -22,7 +22,7 @@
 //! can read it without a copy.
 
 use std::fmt::Debug;
-use std::hash::Hash;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use super::config::Config;
@@ -169,6 +169,29 @@ pub trait RaftCore<C: Command>: Clone + Debug + Eq + Hash + Send + Sync + Sized 
         None
     }
 
+    /// Feeds `h` a description of `self.renumbered(map)` (a function of that value
+    /// alone), for the model checker's fingerprints of symmetry classes. The default
+    /// builds the renamed node and hashes it (or hashes the node itself when it does
+    /// not rename); raftlab's Raft hashes its renamed fields in place.
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        match self.renumbered(map) {
+            Some(renamed) => renamed.hash(h),
+            None => self.hash(h),
+        }
+    }
+
+    /// Whether this node leaves `reply` from `from` unread, now and in every later state
+    /// of it and of its later incarnations (restarted from what it persisted): a promise
+    /// the model checker relies on to forget such a reply at once instead of keeping
+    /// it in flight (see `raftlab_models::cluster::Node::ignores`). The default,
+    /// `false`, promises nothing and reduces nothing. raftlab's Raft promises it for a
+    /// reply of an older term, and of its own term when its role cannot use it (a
+    /// vote it does not count, an append reply to a follower).
+    fn ignores_reply(&self, from: NodeId, reply: &Reply) -> bool {
+        let _ = (from, reply);
+        false
+    }
+
     /// The role in a trace line: `follower `, `candidate`, `LEADER` (raftlab's Raft adds
     /// the votes it holds and the leader's match indices).
     fn describe_role(&self) -> String {
@@ -280,6 +303,14 @@ impl<C: Command + Send + Sync + 'static> RaftCore<C> for Raft<C> {
 
     fn renumbered(&self, map: &[NodeId]) -> Option<Self> {
         Raft::renumbered(self, map)
+    }
+
+    fn ignores_reply(&self, from: NodeId, reply: &Reply) -> bool {
+        Raft::ignores_reply(self, from, reply)
+    }
+
+    fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
+        Raft::hash_renumbered(self, map, h)
     }
 
     fn describe_role(&self) -> String {

@@ -355,6 +355,32 @@ impl<C: Command> Raft<C> {
         self.finish(s)
     }
 
+    /// Whether this node leaves `reply` from `from` unread now and forever after: a reply
+    /// of an older term (terms never go back, and a restart resumes the persisted
+    /// term), a vote reply of this term unless this node is still a candidate that has
+    /// not counted it (a node is a candidate of a term only from the moment it starts
+    /// that term's election), and an append or snapshot reply of this term to a
+    /// follower (which never leads this term: leading one starts with an election,
+    /// which moves to a new term). The model checker forgets such replies at once
+    /// (see [`RaftCore::ignores_reply`](super::RaftCore::ignores_reply)).
+    pub fn ignores_reply(&self, from: NodeId, reply: &Reply) -> bool {
+        let term = reply.term();
+        if term != self.term {
+            return term < self.term;
+        }
+        match (reply, &self.role) {
+            (Reply::RequestVote(r), Role::Candidate { votes }) => {
+                !r.granted || votes.contains(from)
+            }
+            (Reply::RequestVote(_), Role::Follower | Role::Leader { .. }) => true,
+            (Reply::AppendEntries(_) | Reply::InstallSnapshot(_), Role::Follower) => true,
+            (
+                Reply::AppendEntries(_) | Reply::InstallSnapshot(_),
+                Role::Candidate { .. } | Role::Leader { .. },
+            ) => false,
+        }
+    }
+
     /// Handles a timer that fired. A timer that makes no sense in the current role (the
     /// model checker may fire any timer the node has set) is ignored.
     pub fn handle_timer(&mut self, timer: Timer) -> Vec<Output<C>> {
@@ -1073,6 +1099,69 @@ impl<C: Command> Raft<C> {
             commit_index: self.commit_index,
             leader: self.leader.map(rename),
         })
+    }
+
+    /// Feeds `h` a description of `self.renumbered(map)` without building it: the same
+    /// bytes for any node and map whose renamed node is the same (so
+    /// `a.hash_renumbered(m)` equals `a.renumbered(m).hash_renumbered(identity)`). The
+    /// model checker fingerprints every successor's symmetry class this way. A map
+    /// that is no permutation of `0..peers` (for which `renumbered` gives `None`)
+    /// hashes the node as it is.
+    pub fn hash_renumbered<H: std::hash::Hasher>(&self, map: &[NodeId], h: &mut H) {
+        let n = self.config.peers;
+        const MAX: usize = 16;
+        let mut order = [0usize; MAX];
+        let mut seen = NodeSet::default();
+        if n > MAX || map.len() != n || map.iter().any(|&m| m >= n) {
+            return self.hash(h);
+        }
+        for (old, &new) in map.iter().enumerate() {
+            seen.insert(new);
+            order[new] = old;
+        }
+        if seen.len() != n {
+            return self.hash(h);
+        }
+        let order = &order[..n];
+        let rename = |i: NodeId| map.get(i).copied().unwrap_or(i);
+        let rename_set = |set: &NodeSet| {
+            let mut out = NodeSet::default();
+            set.iter().for_each(|i| out.insert(rename(i)));
+            out
+        };
+        // Every field but the fixed configuration, each as `renumbered` would hold it.
+        let Raft {
+            config: _,
+            term,
+            voted_for,
+            log,
+            snapshot,
+            role,
+            commit_index,
+            leader,
+        } = self;
+        term.hash(h);
+        voted_for.map(rename).hash(h);
+        log.hash(h);
+        snapshot.hash(h);
+        std::mem::discriminant(role).hash(h);
+        match role {
+            Role::Follower => {}
+            Role::Candidate { votes } => rename_set(votes).hash(h),
+            Role::Leader {
+                next_index,
+                match_index,
+                in_flight,
+            } => {
+                for v in [next_index, match_index] {
+                    v.len().hash(h);
+                    order.iter().for_each(|&old| v[old].hash(h));
+                }
+                rename_set(in_flight).hash(h);
+            }
+        }
+        commit_index.hash(h);
+        leader.map(rename).hash(h);
     }
 
     /// The size in bytes of the persistent state (the lab's `RaftStateSize()` once the

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cluster::{Bounds, ClusterModel, Duplicates, Node, Protocol, Restarts};
+use crate::cluster::{Bounds, ClusterModel, Duplicates, Ignored, Node, Protocol, Restarts};
 use crate::raft_model::{Cmd, RaftModel};
 use crate::runner::{self, CheckOptions, StopWhen, Strategy};
 use clap::Args;
@@ -72,6 +72,10 @@ pub struct RaftBoundsArgs {
     /// states less the ones with a node down.
     #[arg(long)]
     pub restart_later: bool,
+    /// Keep in flight the replies that their receivers will never read (the unreduced
+    /// search); by default they are forgotten at once, which reaches the same servers.
+    #[arg(long)]
+    pub keep_unread: bool,
     /// Services never take snapshots.
     #[arg(long)]
     pub no_snapshots: bool,
@@ -103,6 +107,9 @@ impl RaftBoundsArgs {
             if self.restart_later {
                 model.restarts = Restarts::Later;
             }
+            if self.keep_unread {
+                model.ignored = Ignored::Keep;
+            }
             return Ok(model);
         }
         let model = RaftModel {
@@ -128,6 +135,11 @@ impl RaftBoundsArgs {
                 Restarts::Later
             } else {
                 Restarts::AtOnce
+            },
+            ignored: if self.keep_unread {
+                Ignored::Keep
+            } else {
+                Ignored::Forget
             },
             max_heartbeats: self.max_heartbeats.0,
             core: Default::default(),
