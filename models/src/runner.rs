@@ -1,8 +1,10 @@
 //! Running a check of a cluster model: pick a search, show progress, and sum the
 //! result up as a table of properties.
 //!
-//! [`check`] spawns stateright's BFS, DFS (with symmetry reduction) or simulation
-//! checker on a [`ClusterModel`], shows a progress line (unique states, total states,
+//! [`check`] spawns stateright's BFS or DFS (either with symmetry reduction, which is
+//! by fingerprint: every state hashes as its class, see
+//! [`ClusterState::hash_canonical`](crate::cluster::ClusterState::hash_canonical)) or
+//! its simulation checker on a [`ClusterModel`], shows a progress line (unique states, total states,
 //! states per second, depth) while it runs, and returns a [`CheckReport`]: the counts,
 //! and for each property whether it holds, is violated (with the path), or was not
 //! reached. A property is said to hold only when the search was exhaustive (BFS or DFS
@@ -28,8 +30,8 @@ use crate::trace::render_path;
 /// How the state space is searched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    /// Breadth first: the counterexamples found are shortest (on one thread). No
-    /// symmetry reduction (stateright ignores it under BFS).
+    /// Breadth first: the counterexamples found are shortest (on one thread), with
+    /// symmetry reduction when asked (a state and its renamings are equally deep).
     Bfs,
     /// Depth first, with symmetry reduction over server ids when asked.
     Dfs,
@@ -53,7 +55,7 @@ pub struct CheckOptions {
     pub strategy: Strategy,
     /// Checker threads.
     pub threads: usize,
-    /// Symmetry reduction over server ids (DFS only).
+    /// Symmetry reduction over server ids (BFS and DFS; random walks keep no states).
     pub symmetry: bool,
     /// Stop after this long (the search is then not exhaustive, unless it ended first).
     pub timeout: Option<Duration>,
@@ -128,7 +130,7 @@ impl<P: Protocol> PropertyResult<P> {
 /// The result of a check.
 #[derive(Clone, Debug)]
 pub struct CheckReport<P: Protocol> {
-    /// Distinct states (after symmetry reduction, for DFS with symmetry).
+    /// Distinct states (after symmetry reduction, when the search had it).
     pub unique_states: usize,
     /// States generated, repeats included.
     pub total_states: usize,
@@ -305,14 +307,18 @@ pub fn shortest<P: Protocol>(
 /// Runs a check of `model` with `options` and reports what it found.
 pub fn check<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> CheckReport<P> {
     // A model of its own, so that halting this search halts no other.
-    // Symmetry reduction is by fingerprint: with it, every state hashes as its class.
-    let symmetry = options.symmetry && options.strategy == Strategy::Dfs;
+    // Symmetry reduction is by fingerprint: with it, every state hashes as its class,
+    // so a search that keeps one state per fingerprint keeps one per class (random
+    // walks keep none, so they hash states as themselves).
+    let symmetry = options.symmetry && !matches!(options.strategy, Strategy::Simulate(_));
     let fresh = ClusterModel::new(model.protocol.clone()).with_symmetry(symmetry);
     let mut report = check_once(fresh, options);
     if options.shortest && options.strategy == Strategy::Bfs && !report.interrupted {
+        // A fresh halt switch: the search above may have set its own.
+        let again = ClusterModel::new(model.protocol.clone()).with_symmetry(symmetry);
         for p in &mut report.properties {
             if let Outcome::Violated(path) = &p.outcome {
-                p.outcome = Outcome::Violated(shortest(&model, p.name, path.clone()));
+                p.outcome = Outcome::Violated(shortest(&again, p.name, path.clone()));
             }
         }
     }

@@ -164,9 +164,9 @@ pub struct SearchArgs {
     /// Checker threads, at most 256 (0: one per core).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=256))]
     threads: u64,
-    /// Breadth-first search (no symmetry reduction; the default of check shardkv);
-    /// each counterexample is then made a shortest one by a one-thread search below
-    /// its depth.
+    /// Breadth-first search (the default of check shardkv), with symmetry reduction
+    /// over server ids where the model has it; each counterexample is then made a
+    /// shortest one by a one-thread search below its depth.
     #[arg(long, conflicts_with_all = ["dfs", "simulate"])]
     bfs: bool,
     /// Depth-first search, with symmetry reduction over server ids where the model
@@ -176,7 +176,7 @@ pub struct SearchArgs {
     /// Random walks from this seed until --timeout (default 60 s).
     #[arg(long, value_name = "SEED")]
     simulate: Option<u64>,
-    /// No symmetry reduction under DFS.
+    /// No symmetry reduction (under BFS or DFS).
     #[arg(long)]
     no_symmetry: bool,
     /// Stop after this many seconds, at most 1000000 (the search is then not
@@ -258,6 +258,7 @@ pub fn run_search<P: Protocol>(
         interrupt: Some(interrupt::watch()),
     };
     let search = match strategy {
+        Strategy::Bfs if options.symmetry => "BFS with symmetry reduction".into(),
         Strategy::Bfs => "BFS".to_string(),
         Strategy::Dfs if options.symmetry => "DFS with symmetry reduction".into(),
         Strategy::Dfs => "DFS".into(),
