@@ -2,12 +2,23 @@
 //!
 //! Servers of a cluster are interchangeable: a state and the same state with the
 //! servers' ids permuted (every id renamed, in every node, message and ghost record)
-//! behave alike, and satisfy the same properties (which never single out an id). The
-//! DFS checker keeps one representative per class: [`ClusterState::representative`]
-//! sorts the servers by a key that does not mention ids ([`Symmetric::symmetry_key`])
-//! and renames them in that order. Servers with equal keys keep their relative order,
-//! so the representative is not always the smallest of its class; that costs some
-//! reduction, never soundness (a representative is always a renaming of the state).
+//! behave alike, and satisfy the same properties (which never single out an id). A
+//! class's representative ([`ClusterState::representative`]) sorts the servers by a
+//! key that does not mention ids ([`Symmetric::symmetry_key`]) and renames them in
+//! that order ([`ClusterState::canonical_map`]). Servers with equal keys keep their
+//! relative order, so the representative is not always the smallest of its class; that
+//! costs some reduction, never soundness (a representative is always a renaming of the
+//! state).
+//!
+//! The checkers keep one state per class by fingerprint, without building any
+//! representative: a state of a search with symmetry ([`ClusterState::canonical`])
+//! hashes as its representative would ([`ClusterState::hash_canonical`]), each part
+//! feeding the hasher its renamed fields in place ([`Renumber::hash_renumbered`]),
+//! the messages in flight as a sorted list of their renamed hashes. So the checker's
+//! visited set, which holds fingerprints, holds classes. `hash_renumbered` of a value
+//! under a map must be a function of the renamed value alone; the default builds it
+//! and hashes it, and the Raft model's node, storage, message and ghost types (and
+//! raftlab's Raft, `Raft::hash_renumbered`) hash their fields renamed.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
