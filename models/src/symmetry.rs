@@ -87,8 +87,19 @@ impl<N: Node> Slot<N> {
     }
 }
 
-impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
-    /// The permutation that orders the servers by their keys: `map[old] = new`.
+/// The most orders of tied servers [`ClusterState::canonical_map`] compares (5 servers
+/// that all tie have 120); past it, tied servers keep their order.
+const MAX_TIE_ORDERS: usize = 120;
+
+impl<N: Node, G: Renumber + Hash + Clone> ClusterState<N, G> {
+    /// The permutation that renames this state into its class's representative:
+    /// `map[old] = new`. It orders the servers by their keys; servers whose keys tie
+    /// are ordered the way that gives the renamed state the least hash (of
+    /// [`ClusterState::hash_renumbered_state`] under a fixed hasher). Every renaming
+    /// of a state has the same renamed candidates, so the choice is the class's own:
+    /// two states of one class get one representative, whichever a search meets
+    /// first and on whichever thread (past [`MAX_TIE_ORDERS`] orders, tied servers keep
+    /// their order instead, which is sound but splits some classes).
     pub fn canonical_map(&self) -> Vec<NodeId> {
         // Every server's key goes into one buffer (one allocation for the whole state:
         // this runs for every successor the search makes).
@@ -101,16 +112,36 @@ impl<N: Node, G: Renumber + Clone> ClusterState<N, G> {
             self.durable[id].symmetry_key(&mut keys);
             bounds.push((start, keys.len()));
         }
+        let key = |id: NodeId| &keys[bounds[id].0..bounds[id].1];
         let mut order: Vec<NodeId> = (0..n).collect();
-        order.sort_by(|&a, &b| {
-            let key = |id: NodeId| &keys[bounds[id].0..bounds[id].1];
-            key(a).cmp(key(b)).then(a.cmp(&b))
-        });
-        let mut map = vec![0; n];
-        for (new, old) in order.into_iter().enumerate() {
-            map[old] = new;
+        order.sort_by(|&a, &b| key(a).cmp(key(b)).then(a.cmp(&b)));
+        // The runs of tied servers, and how many orders they make.
+        let mut ties = Vec::new();
+        let mut orders = 1usize;
+        let mut start = 0;
+        for k in 1..=n {
+            if k == n || key(order[k]) != key(order[start]) {
+                if k - start > 1 {
+                    ties.push((start, k));
+                    orders = (2..=k - start).fold(orders, |o, f| o.saturating_mul(f));
+                }
+                start = k;
+            }
         }
-        map
+        if ties.is_empty() || orders > MAX_TIE_ORDERS {
+            return map_of(&order);
+        }
+        let mut best: Option<(u64, Vec<NodeId>)> = None;
+        each_order(&mut order, &ties, &mut |order| {
+            let map = map_of(order);
+            let mut h = DefaultHasher::new();
+            self.hash_renumbered_state(&map, &mut h);
+            let candidate = (h.finish(), map);
+            if best.as_ref().is_none_or(|b| candidate < *b) {
+                best = Some(candidate);
+            }
+        });
+        best.map(|(_, map)| map).unwrap_or_else(|| map_of(&order))
     }
 
     /// The state with its servers renamed by `map` (`map[old] = new`).
@@ -191,6 +222,43 @@ impl<N: Node, G: Renumber + Hash + Clone> ClusterState<N, G> {
     }
 }
 
+/// The map (`map[old] = new`) that puts server `order[k]` in place `k`.
+fn map_of(order: &[NodeId]) -> Vec<NodeId> {
+    let mut map = vec![0; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        map[old] = new;
+    }
+    map
+}
+
+/// Calls `f` with every order of `order` that permutes only within the runs `ties`
+/// (`[start, end)` ranges), and leaves `order` as it was.
+fn each_order(order: &mut [NodeId], ties: &[(usize, usize)], f: &mut impl FnMut(&[NodeId])) {
+    let Some((&(start, end), rest)) = ties.split_first() else {
+        return f(order);
+    };
+    permute(order, start, end, rest, f);
+}
+
+/// Every order of `order[at..end]` (by swapping each candidate into place `at` in
+/// turn), each followed by every order of the remaining runs.
+fn permute(
+    order: &mut [NodeId],
+    at: usize,
+    end: usize,
+    rest: &[(usize, usize)],
+    f: &mut impl FnMut(&[NodeId]),
+) {
+    if at + 1 >= end {
+        return each_order(order, rest, f);
+    }
+    for k in at..end {
+        order.swap(at, k);
+        permute(order, at + 1, end, rest, f);
+        order.swap(at, k);
+    }
+}
+
 /// A state hashes as its representative when [`ClusterState::canonical`] is set (and
 /// the nodes are symmetric), and as itself otherwise. Equal states hash alike either
 /// way, as `Hash` asks.
@@ -219,7 +287,7 @@ impl<N: Node, G: Renumber + Hash + Clone> Hash for ClusterState<N, G> {
     }
 }
 
-impl<N: Node, G: Renumber + Clone> Representative for ClusterState<N, G> {
+impl<N: Node, G: Renumber + Hash + Clone> Representative for ClusterState<N, G> {
     fn representative(&self) -> Self {
         if !N::SYMMETRIC {
             return self.clone();

@@ -25,7 +25,7 @@ fn check_prints_a_table_and_exits_zero() {
     let out = raftlab(&[&["check", "raft"][..], &TINY].concat());
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1174 unique states"), "{stdout}");
+    assert!(stdout.contains("1128 unique states"), "{stdout}");
     assert!(stdout.contains("exhaustive"), "{stdout}");
     assert!(stdout.contains("election safety"), "{stdout}");
     assert!(stdout.contains("holds"), "{stdout}");
@@ -176,13 +176,13 @@ fn a_search_cut_short_exits_4() {
     assert_eq!(code, Some(4), "{stdout}");
 }
 
-/// `--keep-unread` is the unreduced search: the count from before unread replies were
-/// forgotten, and the header says so.
+/// `--keep-unread` is the unreduced search: more states than the default's 1128, and
+/// the header says so.
 #[test]
 fn keep_unread_keeps_the_replies_nobody_reads() {
     let (code, stdout) = tiny(&["--keep-unread"]);
     assert_eq!(code, Some(0), "{stdout}");
-    assert!(stdout.contains("1267 unique states"), "{stdout}");
+    assert!(stdout.contains("1219 unique states"), "{stdout}");
     assert!(stdout.contains("unread replies kept"), "{stdout}");
     let (_, reduced) = tiny(&[]);
     assert!(!reduced.contains("unread replies kept"), "{reduced}");
@@ -198,7 +198,7 @@ fn limits_that_cut_nothing_leave_the_search_exhaustive() {
     ] {
         let (code, stdout) = tiny(extra);
         assert_eq!(code, Some(0), "{extra:?}: {stdout}");
-        assert!(stdout.contains("1174 unique states"), "{extra:?}: {stdout}");
+        assert!(stdout.contains("1128 unique states"), "{extra:?}: {stdout}");
         assert!(stdout.contains(", exhaustive"), "{extra:?}: {stdout}");
     }
 }
