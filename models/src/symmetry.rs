@@ -20,7 +20,7 @@
 //! and hashes it, and the Raft model's node, storage, message and ghost types (and
 //! raftlab's Raft, `Raft::hash_renumbered`) hash their fields renamed.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use stateright::Representative;
@@ -134,7 +134,7 @@ impl<N: Node, G: Renumber + Hash + Clone> ClusterState<N, G> {
         let mut best: Option<(u64, Vec<NodeId>)> = None;
         each_order(&mut order, &ties, &mut |order| {
             let map = map_of(order);
-            let mut h = DefaultHasher::new();
+            let mut h = sub_hasher();
             self.hash_renumbered_state(&map, &mut h);
             let candidate = (h.finish(), map);
             if best.as_ref().is_none_or(|b| candidate < *b) {
@@ -209,7 +209,7 @@ impl<N: Node, G: Renumber + Hash + Clone> ClusterState<N, G> {
             .network
             .iter()
             .map(|(e, copies)| {
-                let mut one = DefaultHasher::new();
+                let mut one = sub_hasher();
                 e.hash_renumbered(map, &mut one);
                 (one.finish(), copies)
             })
@@ -220,6 +220,18 @@ impl<N: Node, G: Renumber + Hash + Clone> ClusterState<N, G> {
         self.crashes.hash(h);
         self.ghost.hash_renumbered(map, h);
     }
+}
+
+/// A hasher for the parts of a fingerprint (a server, a message, a candidate order of
+/// tied servers): aHash with fixed keys, so that every run and thread hashes alike.
+fn sub_hasher() -> ahash::AHasher {
+    ahash::RandomState::with_seeds(
+        0x243f_6a88_85a3_08d3,
+        0x1319_8a2e_0370_7344,
+        0xa409_3822_299f_31d0,
+        0x082e_fa98_ec4e_6c89,
+    )
+    .build_hasher()
 }
 
 /// The map (`map[old] = new`) that puts server `order[k]` in place `k`.
