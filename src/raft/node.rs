@@ -139,6 +139,19 @@ impl<C: Hash> Hash for Raft<C> {
     }
 }
 
+/// Node `i` renamed by `map` (`map[old] = new`); an id outside the cluster (a hostile
+/// AppendEntries can name one as leader) keeps its name.
+fn renamed_id(map: &[NodeId], i: NodeId) -> NodeId {
+    map.get(i).copied().unwrap_or(i)
+}
+
+/// A set of nodes renamed by `map`.
+fn renamed_set(map: &[NodeId], set: &NodeSet) -> NodeSet {
+    let mut out = NodeSet::default();
+    set.iter().for_each(|i| out.insert(renamed_id(map, i)));
+    out
+}
+
 /// Whether a leader sends to a peer that already has a request outstanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Send {
@@ -1059,14 +1072,8 @@ impl<C: Command> Raft<C> {
         if seen.len() != n {
             return None;
         }
-        // An id outside the cluster (a hostile AppendEntries can name one as leader)
-        // keeps its name.
-        let rename = |i: NodeId| map.get(i).copied().unwrap_or(i);
-        let rename_set = |set: &NodeSet| {
-            let mut out = NodeSet::default();
-            set.iter().for_each(|i| out.insert(rename(i)));
-            out
-        };
+        let rename = |i: NodeId| renamed_id(map, i);
+        let rename_set = |set: &NodeSet| renamed_set(map, set);
         let reindex = |v: &[Index]| {
             let mut out = vec![0; n];
             v.iter().zip(map).for_each(|(&x, &m)| out[m] = x);
@@ -1123,12 +1130,8 @@ impl<C: Command> Raft<C> {
             return self.hash(h);
         }
         let order = &order[..n];
-        let rename = |i: NodeId| map.get(i).copied().unwrap_or(i);
-        let rename_set = |set: &NodeSet| {
-            let mut out = NodeSet::default();
-            set.iter().for_each(|i| out.insert(rename(i)));
-            out
-        };
+        let rename = |i: NodeId| renamed_id(map, i);
+        let rename_set = |set: &NodeSet| renamed_set(map, set);
         // Every field but the fixed configuration, each as `renumbered` would hold it.
         let Raft {
             config: _,
