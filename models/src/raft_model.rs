@@ -351,8 +351,8 @@ impl<R: RaftCore<Cmd>> RaftModel<R> {
             on(self.bounds.drops),
             self.bounds.duplicates.describe(),
             match (self.ignored, self.bounds.drops) {
-                (Ignored::Keep, true) => ", unread replies kept",
-                _ => "",
+                (Ignored::Keep, true) => format!(", {}", self.ignored.describe()),
+                _ => String::new(),
             },
             self.bug
                 .map_or("none".to_string(), |b| b.name().to_string())

@@ -4,12 +4,12 @@
 //! [`check`] spawns stateright's BFS or DFS (either with symmetry reduction, which is
 //! by fingerprint: every state hashes as its class, see
 //! [`ClusterState::hash_canonical`](crate::cluster::ClusterState::hash_canonical)) or
-//! its simulation checker on a [`ClusterModel`], shows a progress line (unique states, total states,
-//! states per second, depth) while it runs, and returns a [`CheckReport`]: the counts,
-//! and for each property whether it holds, is violated (with the path), or was not
-//! reached. A property is said to hold only when the search was exhaustive (BFS or DFS
-//! that ran to the end, without a time limit, a depth cap or an interrupt cutting it
-//! short).
+//! its simulation checker on a [`ClusterModel`], shows a progress line (unique states,
+//! total states, states per second, depth) while it runs, and returns a
+//! [`CheckReport`]: the counts, and for each property whether it holds, is violated
+//! (with the path), or was not reached. A property is said to hold only when the
+//! search was exhaustive (BFS or DFS that ran to the end, without a time limit, a
+//! depth cap or an interrupt cutting it short).
 //!
 //! A BFS or DFS ends at its time limit, or when [`CheckOptions::interrupt`] is set,
 //! through the model's [`Halt`](crate::cluster::Halt) switch (stateright's own time
