@@ -518,12 +518,6 @@ impl<R: RaftCore<Cmd>> Renumber for RaftNode<R> {
     }
 
     fn hash_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
-        self.hash_fields_renumbered(map, h)
-    }
-}
-
-impl<R: RaftCore<Cmd>> RaftNode<R> {
-    fn hash_fields_renumbered<H: Hasher>(&self, map: &[NodeId], h: &mut H) {
         let RaftNode {
             raft,
             applied,
