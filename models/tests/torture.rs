@@ -194,11 +194,21 @@ fn servers_of(dir: &Path) -> Vec<u32> {
     pids
 }
 
-/// Starts a torture run and returns once its workload has started.
+/// Starts a torture run without faults (so that no scheduled kill can change how many
+/// servers run when they are counted) and returns once its workload has started.
 fn start_torture(data: &Path) -> Child {
     let d = data.display().to_string();
     let mut child = Command::new(raftlab_bin())
-        .args(["torture", "--servers", "3", "--seconds", "60", "--data", &d])
+        .args([
+            "torture",
+            "--servers",
+            "3",
+            "--seconds",
+            "60",
+            "--nemesis",
+            "none",
+        ])
+        .args(["--data", &d])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
