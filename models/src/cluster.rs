@@ -15,7 +15,9 @@
 //! - [`Action::Deliver`] any message in flight to its receiver (which must be up), in
 //!   any order;
 //! - [`Action::Drop`] any message in flight (a protocol may have a loss tell the
-//!   caller, see [`Node::lost`]);
+//!   caller, see [`Node::lost`]), or, for a protocol that chooses
+//!   [`Losses::ForRoom`], only in a step whose sends need the room
+//!   ([`Action::MakingRoom`]);
 //! - when the network duplicates ([`Duplicates`]): [`Action::DeliverCopy`] (deliver
 //!   a message and leave it in flight) and [`Action::DropCopy`] (lose a copy whose
 //!   loss notifies, the message staying in flight), or, counting copies,
@@ -29,6 +31,10 @@
 //!   the crash's own step, see [`Protocol::restarts`]);
 //! - [`Action::Input`] a local input the protocol offers (a client command, a service
 //!   snapshot), see [`Protocol::inputs`].
+//!
+//! Under [`Losses::ForRoom`] every action is tried when the actions of a state are
+//! listed (to see whether it needs room); those that can be taken as they are come
+//! with the state they lead to ([`Action::Taken`]), so that it is not made twice.
 //!
 //! Every transition calls the node's own code ([`Node::on_message`],
 //! [`Node::on_timer`], [`Protocol::on_input`], [`Protocol::boot`]); the cluster only
@@ -239,8 +245,8 @@ impl<N: Node, G> ClusterState<N, G> {
 ///
 /// The message actions share their envelope with the network that holds it (an
 /// action is made for every message of every state, so it must not copy one).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Action<N: Node, I> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action<N: Node, I, G> {
     /// Deliver one copy of this message to its receiver.
     Deliver(Arc<Envelope<N::Msg>>),
     /// Lose one copy of this message.
@@ -261,6 +267,13 @@ pub enum Action<N: Node, I> {
     Restart(NodeId),
     /// A local input to a node (from its client or its service).
     Input(NodeId, I),
+    /// Lose these messages, then take this step, which needs their room
+    /// ([`Losses::ForRoom`]).
+    MakingRoom(Box<Action<N, I, G>>, Vec<Arc<Envelope<N::Msg>>>),
+    /// This action, with the state it leads to, found when the actions were listed
+    /// (under [`Losses::ForRoom`] every action is tried then, to see whether it needs
+    /// room; the state found is kept rather than made again).
+    Taken(Box<Action<N, I, G>>, Box<ClusterState<N, G>>),
 }
 
 /// The bounds every cluster model has; each protocol adds its own (terms, log length)
@@ -377,6 +390,54 @@ impl Ignored {
     }
 }
 
+/// When the network loses a message whose loss nobody is told of ([`Loss::Silent`]).
+///
+/// [`Losses::ForRoom`] is the reduced form of [`Losses::Anytime`], for a protocol
+/// whose properties and [`Protocol::may_fire`] do not read the network (a protocol
+/// says so by choosing it). Nodes never read the network either: a step sees only
+/// its own message or timer. So a message more in flight takes nothing away from
+/// what the servers can do but room under the bound on messages in flight, and a
+/// loss that makes no room for a step can as well be left out (the message is just
+/// never delivered). The reduced network therefore loses messages only in the step
+/// that needs their room ([`Action::MakingRoom`]: exactly as many as the step's
+/// sends pass the bound by), and a message that may be delivered again
+/// ([`Duplicates::Redeliver`]) is never taken out by its delivery
+/// ([`Action::DeliverCopy`] only), since the copy left behind is lost when its room
+/// is needed.
+///
+/// Every reduced run is an unreduced one (a step that makes room is the losses, then
+/// the step), so the reduced search reaches no state the unreduced one does not. The
+/// other way is a simulation that keeps the servers, their durable state, the ghost
+/// history and the crashes equal, and the reduced network a superset of the
+/// unreduced one: an unreduced loss is no reduced step; a delivery that takes its
+/// message out is one that leaves it in flight (or takes it out too); every other
+/// step is the same step, and what it forgets ([`Ignored::Forget`] reads only the
+/// receiver) is forgotten in both. Where the unreduced step's network is within the
+/// bound and the reduced one's would not be, the surplus is made of messages the
+/// unreduced network does not hold, and the reduced step loses them first. So every
+/// state of the servers the unreduced search reaches, the reduced one reaches too,
+/// with at least the same messages in flight; and no property reads the messages.
+/// Losses with a notice ([`Loss::Notify`]) stay steps of their own either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Losses {
+    /// Only in a step that needs the room (the reduced search).
+    ForRoom,
+    /// Any message at any moment (the unreduced search, and the default of a
+    /// protocol).
+    #[default]
+    Anytime,
+}
+
+impl Losses {
+    /// How `raftlab check` prints it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Losses::ForRoom => "losses only for room",
+            Losses::Anytime => "losses at any moment",
+        }
+    }
+}
+
 /// How many times a server's heartbeat timer fired in its current term, for a model
 /// that bounds heartbeats per term. It counts only under a bound (made with `None`
 /// it stays empty), so that a count nothing reads splits no states.
@@ -485,6 +546,14 @@ pub trait Protocol: Clone + Send + Sync + 'static {
         Ignored::Keep
     }
 
+    /// When the network loses messages whose loss nobody is told of (see [`Losses`];
+    /// applied only when the network loses messages and does not count copies). By
+    /// default at any moment: a protocol whose properties or [`Protocol::may_fire`]
+    /// read the network must keep that.
+    fn losses(&self) -> Losses {
+        Losses::Anytime
+    }
+
     /// The ghost history at the start.
     fn fresh_ghost(&self) -> Self::Ghost;
 
@@ -561,6 +630,27 @@ pub trait Protocol: Clone + Send + Sync + 'static {
     }
 }
 
+/// Every way of choosing `k` of `items`, in order (none if there are fewer than `k`,
+/// or if `k` is 0: a step that needs no room loses nothing).
+fn subsets<T: Clone>(items: &[&T], k: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut pick: Vec<usize> = (0..k).collect();
+    if k == 0 || k > items.len() {
+        return out;
+    }
+    loop {
+        out.push(pick.iter().map(|&i| items[i].clone()).collect());
+        // The rightmost index that can still move right, moved, and the rest after it.
+        let Some(i) = (0..k).rev().find(|&i| pick[i] < items.len() - k + i) else {
+            return out;
+        };
+        pick[i] += 1;
+        for j in i + 1..k {
+            pick[j] = pick[j - 1] + 1;
+        }
+    }
+}
+
 /// The most steps [`Protocol::setup`] may take (a guard against a prefix that never
 /// ends).
 const MAX_SETUP_STEPS: usize = 1000;
@@ -575,6 +665,9 @@ pub struct ClusterModel<P> {
     /// Whether its states hash as their symmetry class (see
     /// [`ClusterState::canonical`]).
     canonical: bool,
+    /// Whether it lists only actions that can be taken (see
+    /// [`ClusterModel::for_random_walks`]).
+    takeable_only: bool,
 }
 
 /// The switch that ends a search of a [`ClusterModel`] early: while it is set, the
@@ -599,7 +692,8 @@ impl Halt {
 /// The state of a [`ClusterModel`].
 pub type StateOf<P> = ClusterState<<P as Protocol>::Node, <P as Protocol>::Ghost>;
 /// The action of a [`ClusterModel`].
-pub type ActionOf<P> = Action<<P as Protocol>::Node, <P as Protocol>::Input>;
+pub type ActionOf<P> =
+    Action<<P as Protocol>::Node, <P as Protocol>::Input, <P as Protocol>::Ghost>;
 
 impl<P: Protocol> ClusterModel<P> {
     /// The model of `protocol`.
@@ -608,6 +702,7 @@ impl<P: Protocol> ClusterModel<P> {
             protocol,
             halt: Halt::default(),
             canonical: false,
+            takeable_only: false,
         }
     }
 
@@ -617,6 +712,16 @@ impl<P: Protocol> ClusterModel<P> {
     /// nodes that are [`Node::SYMMETRIC`]; others hash as themselves.
     pub fn with_symmetry(mut self, on: bool) -> Self {
         self.canonical = on;
+        self
+    }
+
+    /// The model that lists only the actions that can be taken from a state (each is
+    /// tried first) when `on`, for stateright's random walks: a walk records its path
+    /// as the indices of the actions it tried, including one that could not be taken,
+    /// and rebuilds a different path from them (or none). An exhaustive search does not
+    /// need it (it records only the actions it took).
+    pub fn for_random_walks(mut self, on: bool) -> Self {
+        self.takeable_only = on;
         self
     }
 
@@ -644,6 +749,7 @@ impl<P: Protocol> ClusterModel<P> {
         &self,
         state: &mut StateOf<P>,
         id: NodeId,
+        surplus: &mut usize,
         f: impl FnOnce(&mut P::Node, &mut Io<'_, P::Node>),
     ) -> bool {
         let Some(shared) = state.slots.get_mut(id) else {
@@ -677,13 +783,21 @@ impl<P: Protocol> ClusterModel<P> {
                 events: &events,
             },
         );
-        self.deliver_sends(state, id, sends)
+        self.deliver_sends(state, id, sends, surplus)
     }
 
     /// Whether messages that their receivers leave unread are forgotten (see
     /// [`Ignored`]).
     fn forgets(&self) -> bool {
         self.protocol.ignored() == Ignored::Forget && self.protocol.bounds().drops
+    }
+
+    /// Whether messages are lost only to make room (see [`Losses::ForRoom`]).
+    fn drops_for_room(&self) -> bool {
+        let bounds = self.protocol.bounds();
+        self.protocol.losses() == Losses::ForRoom
+            && bounds.drops
+            && bounds.duplicates != Duplicates::Copies
     }
 
     /// Whether the receiver of `e` (up) has promised to leave it unread, and the
@@ -706,12 +820,16 @@ impl<P: Protocol> ClusterModel<P> {
     /// flight. Under [`Ignored::Forget`], first forgets what the step made `id` leave
     /// unread, then checks the bound on messages in flight with every send counted,
     /// then forgets the sends that their receivers leave unread. `false` if the bound
-    /// was passed (the step is then not taken).
+    /// was passed (the step is then not taken), with `surplus` set to how many
+    /// messages it was passed by when that is checked here (under
+    /// [`Ignored::Forget`] or [`Losses::ForRoom`]; otherwise
+    /// [`Model::within_boundary`] checks the bound).
     fn deliver_sends(
         &self,
         state: &mut StateOf<P>,
         id: NodeId,
         sends: Vec<(NodeId, <P::Node as Node>::Msg)>,
+        surplus: &mut usize,
     ) -> bool {
         let forget = self.forgets();
         let ClusterState {
@@ -726,18 +844,217 @@ impl<P: Protocol> ClusterModel<P> {
         for (to, msg) in sends {
             self.put(network, Envelope { from: id, to, msg });
         }
+        if !self.fits(network, forget, surplus) {
+            return false;
+        }
         if forget {
-            if network.len() > self.protocol.bounds().max_in_flight {
-                return false;
-            }
             network.retain(|e| e.from != id || !Self::unread(slots, durable, e));
+        }
+        true
+    }
+
+    /// Under [`Losses::ForRoom`]: replaces each of `actions` whose sends pass the bound
+    /// on messages in flight by the ways of taking it after losing just enough of the
+    /// messages in flight before it ([`Action::MakingRoom`]).
+    fn make_room(&self, state: &StateOf<P>, actions: &mut Vec<ActionOf<P>>) {
+        let losable: Vec<&Arc<Envelope<<P::Node as Node>::Msg>>> = state
+            .network
+            .iter_shared()
+            .map(|(e, _)| e)
+            .filter(|e| matches!(P::Node::lost(e), Loss::Silent))
+            .collect();
+        if losable.is_empty() {
+            return;
+        }
+        let mut out = Vec::with_capacity(actions.len());
+        for action in actions.drain(..) {
+            let mut surplus = 0;
+            if let Some(next) = self.apply(state, action.clone(), &mut surplus) {
+                out.push(Action::Taken(Box::new(action), Box::new(next)));
+                continue;
+            }
+            if surplus == 0 {
+                continue;
+            }
+            let Action::DeliverCopy(e) = &action else {
+                for lost in subsets(&losable, surplus) {
+                    out.push(Action::MakingRoom(Box::new(action.clone()), lost));
+                }
+                continue;
+            };
+            // The delivered message is lost with the rest (it is then delivered
+            // once), or stays in flight and the room is made of others.
+            let others: Vec<_> = losable.iter().copied().filter(|o| *o != e).collect();
+            let consume = Action::Deliver(Arc::clone(e));
+            if surplus == 1 {
+                out.push(consume);
+            } else {
+                for lost in subsets(&others, surplus - 1) {
+                    out.push(Action::MakingRoom(Box::new(consume.clone()), lost));
+                }
+            }
+            for lost in subsets(&others, surplus) {
+                out.push(Action::MakingRoom(Box::new(action.clone()), lost));
+            }
+        }
+        *actions = out;
+    }
+
+    /// The state after `action` from `last`, `None` if the action cannot be taken
+    /// there (see [`ClusterModel::act`]).
+    fn apply(
+        &self,
+        last: &StateOf<P>,
+        action: ActionOf<P>,
+        surplus: &mut usize,
+    ) -> Option<StateOf<P>> {
+        let mut state = last.clone();
+        self.protocol.begin_step(&mut state.ghost);
+        self.act(&mut state, action, surplus).then_some(state)
+    }
+
+    /// Takes `action` in `state`; `false` if it cannot be taken there (its message is
+    /// not in flight, its node is not up, or what it sends passes the bound on
+    /// messages in flight by `surplus`, see [`ClusterModel::deliver_sends`]).
+    fn act(&self, state: &mut StateOf<P>, action: ActionOf<P>, surplus: &mut usize) -> bool {
+        match action {
+            Action::Deliver(e) => {
+                if !state.network.take(&e) {
+                    return false;
+                }
+                let Envelope { from, to, msg } = Arc::unwrap_or_clone(e);
+                if !self.step(state, to, surplus, |n, io| n.on_message(from, msg, io)) {
+                    return false;
+                }
+            }
+            Action::Drop(e) => {
+                let notice = match P::Node::lost(&e) {
+                    Loss::Silent => None,
+                    Loss::Notify(notice) => Some(notice),
+                    Loss::Never => return false,
+                };
+                if !state.network.take(&e) {
+                    return false;
+                }
+                if let Some(notice) = notice {
+                    self.put(&mut state.network, notice);
+                }
+            }
+            Action::DeliverCopy(e) => {
+                if state.network.count(&e) == 0 {
+                    return false;
+                }
+                let Envelope { from, to, msg } = (*e).clone();
+                if !self.step(state, to, surplus, |n, io| n.on_message(from, msg, io)) {
+                    return false;
+                }
+            }
+            Action::DropCopy(e) => {
+                let Loss::Notify(notice) = P::Node::lost(&e) else {
+                    return false;
+                };
+                if state.network.count(&e) == 0 {
+                    return false;
+                }
+                self.put(&mut state.network, notice);
+                if !self.fits(&state.network, true, surplus) {
+                    return false;
+                }
+            }
+            Action::Duplicate(e) => {
+                if state.network.count(&e) == 0 {
+                    return false;
+                }
+                state.network.send_shared(e);
+            }
+            Action::Fire(id, timer) => {
+                let fired = match state.slot(id) {
+                    Some(Slot::Up { timers, .. }) => timers.binary_search(&timer).is_ok(),
+                    _ => false,
+                };
+                if fired && let Slot::Up { timers, .. } = Arc::make_mut(&mut state.slots[id]) {
+                    timers.retain(|t| *t != timer);
+                }
+                if !fired || !self.step(state, id, surplus, |n, io| n.on_timer(timer, io)) {
+                    return false;
+                }
+            }
+            Action::Crash(id) => {
+                let parent = match state.slots.get(id) {
+                    Some(slot) if slot.node().is_some() => Arc::clone(slot),
+                    _ => return false,
+                };
+                if !self.protocol.crashable(id) {
+                    return false;
+                }
+                let before = parent.node();
+                state.slots[id] = Arc::new(Slot::Down);
+                state.crashes += 1;
+                self.protocol.observe(
+                    &mut state.ghost,
+                    &Observed {
+                        id,
+                        before,
+                        after: None,
+                        restarted: false,
+                        durable: &state.durable[id],
+                        events: &[],
+                    },
+                );
+                if self.protocol.restarts() == Restarts::AtOnce
+                    && !self.boot(state, id, true, surplus)
+                {
+                    return false;
+                }
+            }
+            Action::Restart(id) => {
+                if !matches!(state.slot(id), Some(Slot::Down)) {
+                    return false;
+                }
+                if !self.boot(state, id, true, surplus) {
+                    return false;
+                }
+            }
+            Action::Input(id, input) => {
+                let protocol = &self.protocol;
+                if !self.step(state, id, surplus, |n, io| protocol.on_input(n, input, io)) {
+                    return false;
+                }
+            }
+            Action::MakingRoom(step, lost) => {
+                for e in &lost {
+                    if !matches!(P::Node::lost(e), Loss::Silent) || !state.network.take(e) {
+                        return false;
+                    }
+                }
+                return self.act(state, *step, surplus);
+            }
+            Action::Taken(action, _) => return self.act(state, *action, surplus),
+        }
+        true
+    }
+
+    /// Whether `network` is within the bound on messages in flight, where that is
+    /// checked in the step itself (when `checked`, or under [`Losses::ForRoom`]:
+    /// otherwise [`Model::within_boundary`] checks it); if not, `surplus` is set to how
+    /// many messages it passes the bound by.
+    fn fits(
+        &self,
+        network: &Network<<P::Node as Node>::Msg>,
+        checked: bool,
+        surplus: &mut usize,
+    ) -> bool {
+        let max = self.protocol.bounds().max_in_flight;
+        if network.len() > max && (checked || self.drops_for_room()) {
+            *surplus = network.len() - max;
+            return false;
         }
         true
     }
 
     /// Boots node `id` (fresh or restarted) into `state`; `false` if what it sent passed
     /// the bound on messages in flight (see [`ClusterModel::deliver_sends`]).
-    fn boot(&self, state: &mut StateOf<P>, id: NodeId, restart: bool) -> bool {
+    fn boot(&self, state: &mut StateOf<P>, id: NodeId, restart: bool, surplus: &mut usize) -> bool {
         let mut timers = Vec::new();
         let mut io = Io {
             me: id,
@@ -764,7 +1081,7 @@ impl<P: Protocol> ClusterModel<P> {
             Some(node) => Slot::Up { node, timers },
             None => Slot::Down,
         });
-        self.deliver_sends(state, id, sends)
+        self.deliver_sends(state, id, sends, surplus)
     }
 
     /// A one-line description of an action, as traces print it.
@@ -786,6 +1103,15 @@ impl<P: Protocol> ClusterModel<P> {
             Action::Crash(id) => format!("crash {}", name(*id)),
             Action::Restart(id) => format!("restart {}", name(*id)),
             Action::Input(id, i) => format!("{} {}", p.describe_input(i), name(*id)),
+            Action::MakingRoom(step, lost) => {
+                let lost: Vec<String> = lost.iter().map(|e| self.describe_envelope(e)).collect();
+                format!(
+                    "{}, losing {} to make room",
+                    self.describe_action(step),
+                    lost.join(" and ")
+                )
+            }
+            Action::Taken(action, _) => self.describe_action(action),
         }
     }
 
@@ -844,7 +1170,7 @@ impl<P: Protocol> Model for ClusterModel<P> {
         };
         for id in 0..n {
             // A boot whose sends pass the bound leaves the state outside it.
-            let _ = self.boot(&mut state, id, false);
+            let _ = self.boot(&mut state, id, false, &mut 0);
         }
         for _ in 0..MAX_SETUP_STEPS {
             let Some(action) = self.protocol.setup(&state) else {
@@ -863,10 +1189,14 @@ impl<P: Protocol> Model for ClusterModel<P> {
             return;
         }
         let bounds = self.protocol.bounds();
+        let for_room = self.drops_for_room();
         let redeliver = bounds.duplicates == Duplicates::Redeliver;
         for (e, _) in state.network.iter_shared() {
             if matches!(state.slot(e.to), Some(Slot::Up { .. })) {
-                actions.push(Action::Deliver(Arc::clone(e)));
+                let silent = matches!(P::Node::lost(e), Loss::Silent);
+                if !(for_room && redeliver && silent) {
+                    actions.push(Action::Deliver(Arc::clone(e)));
+                }
                 if redeliver {
                     actions.push(Action::DeliverCopy(Arc::clone(e)));
                 }
@@ -876,6 +1206,7 @@ impl<P: Protocol> Model for ClusterModel<P> {
             for (e, _) in state.network.iter_shared() {
                 match P::Node::lost(e) {
                     Loss::Never => {}
+                    Loss::Silent if for_room => {}
                     Loss::Silent => actions.push(Action::Drop(Arc::clone(e))),
                     Loss::Notify(_) => {
                         actions.push(Action::Drop(Arc::clone(e)));
@@ -916,113 +1247,19 @@ impl<P: Protocol> Model for ClusterModel<P> {
                 Slot::Up { .. } => {}
             }
         }
+        if for_room {
+            self.make_room(state, actions);
+        }
+        if self.takeable_only {
+            actions.retain(|a| self.apply(state, a.clone(), &mut 0).is_some());
+        }
     }
 
     fn next_state(&self, last: &Self::State, action: Self::Action) -> Option<Self::State> {
-        let mut state = last.clone();
-        self.protocol.begin_step(&mut state.ghost);
         match action {
-            Action::Deliver(e) => {
-                if !state.network.take(&e) {
-                    return None;
-                }
-                let Envelope { from, to, msg } = Arc::unwrap_or_clone(e);
-                if !self.step(&mut state, to, |n, io| n.on_message(from, msg, io)) {
-                    return None;
-                }
-            }
-            Action::Drop(e) => {
-                let notice = match P::Node::lost(&e) {
-                    Loss::Silent => None,
-                    Loss::Notify(notice) => Some(notice),
-                    Loss::Never => return None,
-                };
-                if !state.network.take(&e) {
-                    return None;
-                }
-                if let Some(notice) = notice {
-                    self.put(&mut state.network, notice);
-                }
-            }
-            Action::DeliverCopy(e) => {
-                if state.network.count(&e) == 0 {
-                    return None;
-                }
-                let Envelope { from, to, msg } = (*e).clone();
-                if !self.step(&mut state, to, |n, io| n.on_message(from, msg, io)) {
-                    return None;
-                }
-            }
-            Action::DropCopy(e) => {
-                let Loss::Notify(notice) = P::Node::lost(&e) else {
-                    return None;
-                };
-                if state.network.count(&e) == 0 {
-                    return None;
-                }
-                self.put(&mut state.network, notice);
-            }
-            Action::Duplicate(e) => {
-                if state.network.count(&e) == 0 {
-                    return None;
-                }
-                state.network.send_shared(e);
-            }
-            Action::Fire(id, timer) => {
-                let fired = match state.slot(id) {
-                    Some(Slot::Up { timers, .. }) => timers.binary_search(&timer).is_ok(),
-                    _ => false,
-                };
-                if fired && let Slot::Up { timers, .. } = Arc::make_mut(&mut state.slots[id]) {
-                    timers.retain(|t| *t != timer);
-                }
-                if !fired || !self.step(&mut state, id, |n, io| n.on_timer(timer, io)) {
-                    return None;
-                }
-            }
-            Action::Crash(id) => {
-                let parent = match state.slots.get(id) {
-                    Some(slot) if slot.node().is_some() => Arc::clone(slot),
-                    _ => return None,
-                };
-                if !self.protocol.crashable(id) {
-                    return None;
-                }
-                let before = parent.node();
-                state.slots[id] = Arc::new(Slot::Down);
-                state.crashes += 1;
-                self.protocol.observe(
-                    &mut state.ghost,
-                    &Observed {
-                        id,
-                        before,
-                        after: None,
-                        restarted: false,
-                        durable: &state.durable[id],
-                        events: &[],
-                    },
-                );
-                if self.protocol.restarts() == Restarts::AtOnce && !self.boot(&mut state, id, true)
-                {
-                    return None;
-                }
-            }
-            Action::Restart(id) => {
-                if !matches!(state.slot(id), Some(Slot::Down)) {
-                    return None;
-                }
-                if !self.boot(&mut state, id, true) {
-                    return None;
-                }
-            }
-            Action::Input(id, input) => {
-                let protocol = &self.protocol;
-                if !self.step(&mut state, id, |n, io| protocol.on_input(n, input, io)) {
-                    return None;
-                }
-            }
+            Action::Taken(_, next) => Some(*next),
+            action => self.apply(last, action, &mut 0),
         }
-        Some(state)
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
@@ -1051,5 +1288,28 @@ impl<P: Protocol> Model for ClusterModel<P> {
             out.push_str(&format!("\n  {}{copies}", self.describe_envelope(e)));
         }
         Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::subsets;
+
+    #[test]
+    fn subsets_are_every_choice_in_order() {
+        let items = ['a', 'b', 'c', 'd'];
+        let refs: Vec<&char> = items.iter().collect();
+        let names = |k| -> Vec<String> {
+            subsets(&refs, k)
+                .into_iter()
+                .map(|s| s.into_iter().collect())
+                .collect()
+        };
+        assert_eq!(names(1), ["a", "b", "c", "d"]);
+        assert_eq!(names(2), ["ab", "ac", "ad", "bc", "bd", "cd"]);
+        assert_eq!(names(3), ["abc", "abd", "acd", "bcd"]);
+        assert_eq!(names(4), ["abcd"]);
+        assert!(names(5).is_empty());
+        assert!(names(0).is_empty());
     }
 }

@@ -36,8 +36,8 @@ use stateright::Property;
 
 use crate::NodeId;
 use crate::cluster::{
-    Bounds, ClusterModel, ClusterState, Duplicates, HeartbeatCount, Ignored, Io, Node, Observed,
-    Protocol, Restarts,
+    Bounds, ClusterModel, ClusterState, Duplicates, HeartbeatCount, Ignored, Io, Losses, Node,
+    Observed, Protocol, Restarts,
 };
 use crate::symmetry::{Renumber, Symmetric, rename};
 
@@ -177,6 +177,9 @@ pub struct RaftModel<R = Raft<Cmd>> {
     /// Whether replies their receivers leave unread are forgotten at once (the
     /// default, when drops are on) or kept in flight.
     pub ignored: Ignored,
+    /// When the network loses messages: only to make room (the default, when drops
+    /// are on) or at any moment.
+    pub losses: Losses,
     /// The most times a leader's heartbeat timer fires in one term (`None`: no
     /// bound). A leader also sends AppendEntries when it wins, when it takes a
     /// command and when a reply asks for more; the heartbeat is what sends again what
@@ -239,6 +242,7 @@ impl<R> Default for RaftModel<R> {
             bug: None,
             restarts: Restarts::AtOnce,
             ignored: Ignored::Forget,
+            losses: Losses::ForRoom,
             max_heartbeats: None,
             core: Core::default(),
         }
@@ -311,6 +315,7 @@ impl<R: RaftCore<Cmd>> RaftModel<R> {
             bug: Some(bug),
             restarts: Restarts::AtOnce,
             ignored: Ignored::Forget,
+            losses: Losses::ForRoom,
             max_heartbeats: None,
             core: Core::default(),
         };
@@ -337,7 +342,7 @@ impl<R: RaftCore<Cmd>> RaftModel<R> {
     pub fn describe(&self) -> String {
         let on = |b: bool| if b { "on" } else { "off" };
         format!(
-            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, {} heartbeats per term, <= {} in flight, <= {} crashes ({}), snapshots {}, drops {}, duplicates {}{}, bug {}",
+            "{} servers, terms <= {}, logs <= {}, <= {} entries per append, {} heartbeats per term, <= {} in flight, <= {} crashes ({}), snapshots {}, drops {}, duplicates {}{}{}, bug {}",
             self.bounds.servers,
             self.max_term,
             self.max_log,
@@ -352,6 +357,10 @@ impl<R: RaftCore<Cmd>> RaftModel<R> {
             self.bounds.duplicates.describe(),
             match (self.ignored, self.bounds.drops) {
                 (Ignored::Keep, true) => format!(", {}", self.ignored.describe()),
+                _ => String::new(),
+            },
+            match (self.losses, self.bounds.drops) {
+                (Losses::Anytime, true) => format!(", {}", self.losses.describe()),
                 _ => String::new(),
             },
             self.bug
@@ -810,6 +819,12 @@ impl<R: RaftCore<Cmd>> Protocol for RaftModel<R> {
     /// forgotten unless [`RaftModel::ignored`] keeps it.
     fn ignored(&self) -> Ignored {
         self.ignored
+    }
+
+    /// Neither the properties nor [`Protocol::may_fire`] read the network, so
+    /// messages are lost only to make room unless [`RaftModel::losses`] says otherwise.
+    fn losses(&self) -> Losses {
+        self.losses
     }
 
     fn boot(&self, id: NodeId, restart: bool, io: &mut Io<'_, RaftNode<R>>) -> Option<RaftNode<R>> {

@@ -310,8 +310,11 @@ pub fn check<P: Protocol>(model: ClusterModel<P>, options: &CheckOptions) -> Che
     // Symmetry reduction is by fingerprint: with it, every state hashes as its class,
     // so a search that keeps one state per fingerprint keeps one per class (random
     // walks keep none, so they hash states as themselves).
-    let symmetry = options.symmetry && !matches!(options.strategy, Strategy::Simulate(_));
-    let fresh = ClusterModel::new(model.protocol.clone()).with_symmetry(symmetry);
+    let walks = matches!(options.strategy, Strategy::Simulate(_));
+    let symmetry = options.symmetry && !walks;
+    let fresh = ClusterModel::new(model.protocol.clone())
+        .with_symmetry(symmetry)
+        .for_random_walks(walks);
     let mut report = check_once(fresh, options);
     if options.shortest && options.strategy == Strategy::Bfs && !report.interrupted {
         // A fresh halt switch: the search above may have set its own.

@@ -25,7 +25,7 @@ fn check_prints_a_table_and_exits_zero() {
     let out = raftlab(&[&["check", "raft"][..], &TINY].concat());
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-    assert!(stdout.contains("1128 unique states"), "{stdout}");
+    assert!(stdout.contains("563 unique states"), "{stdout}");
     assert!(stdout.contains("exhaustive"), "{stdout}");
     assert!(stdout.contains("election safety"), "{stdout}");
     assert!(stdout.contains("holds"), "{stdout}");
@@ -43,12 +43,13 @@ fn check_with_a_bug_prints_the_trace_and_exits_one() {
     );
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stdout.contains("VIOLATED at depth 10"), "{stdout}");
+    assert!(stdout.contains("VIOLATED at depth 6"), "{stdout}");
     assert!(
-        stdout.contains("Counterexample to \"election safety\" (10 steps):"),
+        stdout.contains("Counterexample to \"election safety\" (6 steps):"),
         "{stdout}"
     );
     assert!(stdout.contains("  1. fire election timer S"), "{stdout}");
+    assert!(stdout.contains("to make room"), "{stdout}");
     assert!(stdout.contains("sent S"), "{stdout}");
 }
 
@@ -176,16 +177,32 @@ fn a_search_cut_short_exits_4() {
     assert_eq!(code, Some(4), "{stdout}");
 }
 
-/// `--keep-unread` is the unreduced search: more states than the default's 1128, and
-/// the header says so.
+/// `--keep-unread` and `--drop-anytime` are the unreduced searches: more states than
+/// the default's 563 each, more together, and the header says so.
 #[test]
-fn keep_unread_keeps_the_replies_nobody_reads() {
-    let (code, stdout) = tiny(&["--keep-unread"]);
-    assert_eq!(code, Some(0), "{stdout}");
-    assert!(stdout.contains("1219 unique states"), "{stdout}");
-    assert!(stdout.contains("unread replies kept"), "{stdout}");
+fn keep_unread_and_drop_anytime_are_the_unreduced_network() {
+    for (extra, states, header) in [
+        (&["--keep-unread"][..], 652, &["unread replies kept"][..]),
+        (&["--drop-anytime"], 1128, &["losses at any moment"]),
+        (
+            &["--keep-unread", "--drop-anytime"],
+            1219,
+            &["unread replies kept", "losses at any moment"],
+        ),
+    ] {
+        let (code, stdout) = tiny(extra);
+        assert_eq!(code, Some(0), "{stdout}");
+        assert!(
+            stdout.contains(&format!("{states} unique states")),
+            "{extra:?}: {stdout}"
+        );
+        for h in header {
+            assert!(stdout.contains(h), "{extra:?}: {stdout}");
+        }
+    }
     let (_, reduced) = tiny(&[]);
     assert!(!reduced.contains("unread replies kept"), "{reduced}");
+    assert!(!reduced.contains("losses at any moment"), "{reduced}");
 }
 
 #[test]
@@ -198,7 +215,7 @@ fn limits_that_cut_nothing_leave_the_search_exhaustive() {
     ] {
         let (code, stdout) = tiny(extra);
         assert_eq!(code, Some(0), "{extra:?}: {stdout}");
-        assert!(stdout.contains("1128 unique states"), "{extra:?}: {stdout}");
+        assert!(stdout.contains("563 unique states"), "{extra:?}: {stdout}");
         assert!(stdout.contains(", exhaustive"), "{extra:?}: {stdout}");
     }
 }

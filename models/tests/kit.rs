@@ -192,7 +192,7 @@ const BUG_TABLE: &[BugRow] = &[
             "snapshot_install_3d",
             "snapshot_install_un_crash_3d",
         ],
-        Some(("election safety", 10)),
+        Some(("election safety", 6)),
     ),
     (
         "skip-up-to-date-check",
@@ -205,7 +205,7 @@ const BUG_TABLE: &[BugRow] = &[
             "unreliable_churn_3c",
             "snapshot_install_unreliable_3d",
         ],
-        Some(("leader completeness", 14)),
+        Some(("leader completeness", 10)),
     ),
     (
         "forget-to-persist-vote",
@@ -215,14 +215,14 @@ const BUG_TABLE: &[BugRow] = &[
     (
         "commit-old-term-by-count",
         &[],
-        Some(("leader completeness", 29)),
+        Some(("leader completeness", 20)),
     ),
     (
         "accept-stale-append",
         &["persist2_3c", "snapshot_install_3d"],
-        Some(("snapshots only committed", 19)),
+        Some(("snapshots only committed", 14)),
     ),
-    ("truncate-on-match", &[], Some(("leader completeness", 15))),
+    ("truncate-on-match", &[], Some(("leader completeness", 11))),
     (
         "skip-prev-log-term-check",
         &[
@@ -233,14 +233,14 @@ const BUG_TABLE: &[BugRow] = &[
             "snapshot_install_3d",
             "snapshot_install_unreliable_3d",
         ],
-        Some(("state machine safety", 20)),
+        Some(("state machine safety", 13)),
     ),
     ("commit-beyond-match", &[], None),
-    ("apply-stale-snapshot", &[], Some(("applies in order", 14))),
+    ("apply-stale-snapshot", &[], Some(("applies in order", 12))),
     (
         "commit-all-on-restart",
         &[],
-        Some(("leader completeness", 12)),
+        Some(("leader completeness", 8)),
     ),
 ];
 

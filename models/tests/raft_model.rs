@@ -2,7 +2,7 @@
 //! deliberate bug found at a pinned shortest depth, readable traces, and symmetry.
 
 use raftlab::raft::Bug;
-use raftlab_models::cluster::{Bounds, ClusterModel, Duplicates, Ignored, Restarts};
+use raftlab_models::cluster::{Bounds, ClusterModel, Duplicates, Ignored, Losses, Restarts};
 use raftlab_models::network::Envelope;
 use raftlab_models::properties::names;
 use raftlab_models::raft_model::{RaftModel, RaftMsg};
@@ -28,6 +28,7 @@ fn tiny() -> RaftModel {
         bug: None,
         restarts: Restarts::AtOnce,
         ignored: Ignored::Forget,
+        losses: Losses::ForRoom,
         max_heartbeats: None,
         core: Default::default(),
     }
@@ -66,15 +67,22 @@ fn run_with(
 
 /// Pinned every way. With symmetry, BFS and DFS count the same states: a class's
 /// representative is its own, whichever member a search meets first. Without it, BFS
-/// counts every renaming. With unread replies kept, the counts are those of the
+/// counts every renaming. Losing messages only to make room halves the counts (563
+/// against 1128: no state differs from another only by messages lost for nothing).
+/// With unread replies kept and losses at any moment, the counts are those of the
 /// unreduced network (7199 without symmetry, as before forgetting; 1267 with it before
 /// servers that tie on their key were ordered canonically).
 #[test]
 fn tiny_state_counts_are_pinned() {
-    let counts = [(Ignored::Forget, 1128, 6656), (Ignored::Keep, 1219, 7199)];
-    for (ignored, with_symmetry, without) in counts {
+    let counts = [
+        (Ignored::Forget, Losses::ForRoom, 563, 3302),
+        (Ignored::Forget, Losses::Anytime, 1128, 6656),
+        (Ignored::Keep, Losses::Anytime, 1219, 7199),
+    ];
+    for (ignored, losses, with_symmetry, without) in counts {
         let mut m = tiny();
         m.ignored = ignored;
+        m.losses = losses;
         for (strategy, symmetry, count) in [
             (Strategy::Dfs, true, with_symmetry),
             (Strategy::Bfs, true, with_symmetry),
@@ -85,7 +93,7 @@ fn tiny_state_counts_are_pinned() {
             assert_eq!(
                 report.unique_states,
                 count,
-                "{ignored:?} {strategy:?} symmetry {symmetry}: {}",
+                "{ignored:?} {losses:?} {strategy:?} symmetry {symmetry}: {}",
                 report.summary()
             );
         }
@@ -102,8 +110,10 @@ fn small_state_count_is_pinned_and_every_property_is_reached() {
     // before replies that their receivers will never read were forgotten (a state no
     // longer splits on which stale replies are still in flight); 231,749 before
     // servers that tie on their symmetry key were ordered canonically (a class no
-    // longer splits on which of its members the search met first).
-    assert_eq!(report.unique_states, 229_516, "{}", report.summary());
+    // longer splits on which of its members the search met first); 229,516 before
+    // messages were lost only to make room (a state no longer has every subset of
+    // its messages in flight beside it).
+    assert_eq!(report.unique_states, 118_792, "{}", report.summary());
     let reached: Vec<_> = report
         .properties
         .iter()
@@ -124,15 +134,16 @@ fn small_state_count_is_pinned_and_every_property_is_reached() {
 /// A bound on heartbeats per term is a bound like the others: `small` with no
 /// heartbeat firing at all (a leader sends when it wins, takes a command or is asked
 /// for more) still elects, commits, installs a snapshot and applies after a restart,
-/// in a pinned number of states (45,555, against 229,516 unbounded; 55,254 before
-/// unread replies were forgotten, 46,125 before tied servers were ordered canonically).
+/// in a pinned number of states (22,432, against 118,792 unbounded; 55,254 before
+/// unread replies were forgotten, 46,125 before tied servers were ordered
+/// canonically, 45,555 before messages were lost only to make room).
 #[test]
 fn heartbeat_bound_is_pinned_and_every_property_is_still_reached() {
     let mut m = small();
     m.max_heartbeats = Some(0);
     let report = run(m, Strategy::Dfs, StopWhen::Exhausted);
     report.assert_all_hold();
-    assert_eq!(report.unique_states, 45_555, "{}", report.summary());
+    assert_eq!(report.unique_states, 22_432, "{}", report.summary());
     assert!(
         report
             .properties
@@ -166,12 +177,12 @@ fn find_in(model: RaftModel, property: &str, depth: usize) {
 
 #[test]
 fn bug_vote_twice() {
-    find(Bug::VoteTwice, names::ELECTION_SAFETY, 10);
+    find(Bug::VoteTwice, names::ELECTION_SAFETY, 6);
 }
 
 #[test]
 fn bug_skip_up_to_date_check() {
-    find(Bug::SkipUpToDateCheck, names::LEADER_COMPLETENESS, 14);
+    find(Bug::SkipUpToDateCheck, names::LEADER_COMPLETENESS, 10);
 }
 
 #[test]
@@ -181,35 +192,136 @@ fn bug_forget_to_persist_vote() {
 
 #[test]
 fn bug_accept_stale_append() {
-    find(Bug::AcceptStaleAppend, names::SNAPSHOTS_COMMITTED, 19);
+    find(Bug::AcceptStaleAppend, names::SNAPSHOTS_COMMITTED, 14);
 }
 
 #[test]
 fn bug_truncate_on_match() {
-    find(Bug::TruncateOnMatch, names::LEADER_COMPLETENESS, 15);
+    find(Bug::TruncateOnMatch, names::LEADER_COMPLETENESS, 11);
 }
 
 #[test]
 fn bug_skip_prev_log_term_check() {
-    find(Bug::SkipPrevLogTermCheck, names::STATE_MACHINE_SAFETY, 20);
+    find(Bug::SkipPrevLogTermCheck, names::STATE_MACHINE_SAFETY, 13);
 }
 
-/// 15 when the network counted copies: its shortest trace duplicates a message and
-/// delivers the copy, one step redelivered.
+/// 14 when messages are lost at any moment, and 15 when the network also counted
+/// copies: its shortest trace duplicates a message and delivers the copy, one step
+/// redelivered.
 #[test]
 fn bug_apply_stale_snapshot() {
-    find(Bug::ApplyStaleSnapshot, names::APPLIES_IN_ORDER, 14);
+    find(Bug::ApplyStaleSnapshot, names::APPLIES_IN_ORDER, 12);
 }
 
 /// The one bug whose bounds crash a node: restarting in the crash's step (the
 /// default) finds it one step earlier than the unreduced search, whose shortest
-/// trace crashes and restarts in two steps; it is the same trace otherwise.
+/// trace crashes and restarts in two steps; it is the same trace otherwise (12 and
+/// 13 steps when messages are lost at any moment).
 #[test]
 fn bug_commit_all_on_restart() {
-    find(Bug::CommitAllOnRestart, names::LEADER_COMPLETENESS, 12);
+    find(Bug::CommitAllOnRestart, names::LEADER_COMPLETENESS, 8);
     let mut later = <RaftModel>::exposing(Bug::CommitAllOnRestart);
     later.restarts = Restarts::Later;
+    find_in(later.clone(), names::LEADER_COMPLETENESS, 9);
+    later.losses = Losses::Anytime;
     find_in(later, names::LEADER_COMPLETENESS, 13);
+}
+
+/// Every state of `model` (no symmetry reduction), by a breadth-first walk of its
+/// own: the states, and what they hold besides the messages in flight (the servers,
+/// their durable state, the crashes and the ghost history).
+#[allow(clippy::type_complexity)]
+fn every_state(
+    model: RaftModel,
+) -> (
+    std::collections::HashSet<raftlab_models::raft_model::RaftState>,
+    std::collections::HashSet<u64>,
+) {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let model: ClusterModel<RaftModel> = model.into_model();
+    let mut seen = std::collections::HashSet::new();
+    let mut servers = std::collections::HashSet::new();
+    let mut queue: std::collections::VecDeque<_> = model.init_states().into();
+    while let Some(state) = queue.pop_front() {
+        if !model.within_boundary(&state) || !seen.insert(state.clone()) {
+            continue;
+        }
+        let mut h = DefaultHasher::new();
+        (&state.slots, &state.durable, state.crashes, &state.ghost).hash(&mut h);
+        servers.insert(h.finish());
+        queue.extend(model.next_states(&state));
+    }
+    (seen, servers)
+}
+
+/// The simulation behind losing only for room, checked exhaustively on small bounds
+/// (one term with a crash and redelivery, and two terms): the reduced search reaches
+/// exactly the server states (servers, durable state, crashes, ghost history) the
+/// unreduced one reaches, and each of its states is one the unreduced search reaches
+/// too (messages in flight included), in fewer states.
+#[test]
+fn losing_only_for_room_reaches_every_server_state() {
+    let mut crash = tiny();
+    crash.bounds.max_crashes = 1;
+    crash.bounds.duplicates = Duplicates::Redeliver;
+    let mut terms = tiny();
+    terms.max_term = 2;
+    for (m, states) in [(crash, (107_585, 56_269)), (terms, (82_749, 41_559))] {
+        let mut anytime = m.clone();
+        anytime.losses = Losses::Anytime;
+        let (all, servers) = every_state(anytime);
+        let (reduced, reduced_servers) = every_state(m);
+        let missing = servers.difference(&reduced_servers).count();
+        assert_eq!(missing, 0, "server states the reduced search misses");
+        assert_eq!(reduced_servers.len(), servers.len());
+        assert!(
+            reduced.is_subset(&all),
+            "a reduced state the unreduced search lacks"
+        );
+        assert_eq!((all.len(), reduced.len()), states);
+    }
+}
+
+/// `exposing(bug)` with messages lost at any moment, the unreduced network the other
+/// reductions' tests compare against (each reduction is tested on its own).
+fn exposing_anytime(bug: Bug) -> RaftModel {
+    let mut m = <RaftModel>::exposing(bug);
+    m.losses = Losses::Anytime;
+    m
+}
+
+/// Losing messages only to make room is sound for every bug: under each bug's own
+/// bounds the reduced search (the default) finds the same property broken as the
+/// one that loses any message at any moment, never deeper (a step and the losses
+/// that make its room are one step, and a loss that makes no room is no step): the
+/// pinned shortest depths, unreduced then reduced.
+#[test]
+fn losing_only_for_room_finds_every_bug_no_deeper() {
+    let bugs = [
+        (Bug::VoteTwice, names::ELECTION_SAFETY, 10, 6),
+        (Bug::SkipUpToDateCheck, names::LEADER_COMPLETENESS, 14, 10),
+        (Bug::ForgetToPersistVote, names::PERSISTED_STATE, 2, 2),
+        (Bug::AcceptStaleAppend, names::SNAPSHOTS_COMMITTED, 19, 14),
+        (Bug::TruncateOnMatch, names::LEADER_COMPLETENESS, 15, 11),
+        (
+            Bug::SkipPrevLogTermCheck,
+            names::STATE_MACHINE_SAFETY,
+            20,
+            13,
+        ),
+        (Bug::ApplyStaleSnapshot, names::APPLIES_IN_ORDER, 14, 12),
+        (Bug::CommitAllOnRestart, names::LEADER_COMPLETENESS, 12, 8),
+    ];
+    for (bug, property, anytime, for_room) in bugs {
+        assert!(for_room <= anytime);
+        find_in(exposing_anytime(bug), property, anytime);
+        for ignored in [Ignored::Forget, Ignored::Keep] {
+            let mut m = <RaftModel>::exposing(bug);
+            assert_eq!(m.losses, Losses::ForRoom);
+            m.ignored = ignored;
+            find_in(m, property, for_room);
+        }
+    }
 }
 
 /// Restarting at once is sound for every bug: with a crash allowed beside each bug's
@@ -227,7 +339,7 @@ fn restart_at_once_finds_every_bug_at_the_unreduced_depth() {
     ];
     for (bug, property, depth) in bugs {
         for restarts in [Restarts::AtOnce, Restarts::Later] {
-            let mut m = <RaftModel>::exposing(bug);
+            let mut m = exposing_anytime(bug);
             m.bounds.max_crashes = 1;
             m.restarts = restarts;
             find_in(m, property, depth);
@@ -254,7 +366,7 @@ fn redelivery_finds_every_bug_no_deeper_than_copies() {
             (Duplicates::Redeliver, redelivered),
             (Duplicates::Copies, copied),
         ] {
-            let mut m = <RaftModel>::exposing(bug);
+            let mut m = exposing_anytime(bug);
             m.bounds.duplicates = duplicates;
             find_in(m, property, depth);
         }
@@ -281,10 +393,11 @@ fn forgetting_unread_replies_finds_every_bug_at_the_unreduced_depth() {
         (Bug::CommitAllOnRestart, names::LEADER_COMPLETENESS, 12),
     ];
     for (bug, property, depth) in bugs {
-        let mut kept = <RaftModel>::exposing(bug);
+        let mut kept = exposing_anytime(bug);
         assert!(kept.bounds.drops && kept.ignored == Ignored::Forget);
         kept.ignored = Ignored::Keep;
-        // The reduced search is each bug's own test above.
+        find_in(kept.clone(), property, depth);
+        kept.ignored = Ignored::Forget;
         find_in(kept, property, depth);
     }
 }
@@ -301,6 +414,7 @@ fn an_unread_reply_stays_unread_and_delivering_it_changes_nothing() {
     m.max_term = 2;
     m.bounds.max_crashes = 1;
     m.ignored = Ignored::Keep;
+    m.losses = Losses::Anytime;
     let model: ClusterModel<RaftModel> = m.into_model();
     let unread = |state: &raftlab_models::raft_model::RaftState, e: &Envelope<RaftMsg>| match state
         .slot(e.to)
@@ -356,11 +470,14 @@ fn an_unread_reply_stays_unread_and_delivering_it_changes_nothing() {
 /// A state's canonical fingerprint is its representative's: hashing a state as its
 /// class (what the checker's fingerprints are under symmetry) feeds the same bytes as
 /// hashing its renamed copy, and hashing any renaming of a state feeds the bytes of
-/// that renamed copy, for every state along a walk through `small`.
+/// that renamed copy, for every state along a walk through `small` (with messages
+/// lost at any moment, whose walks meet more shapes of the network).
 #[test]
 fn canonical_fingerprint_is_the_representatives() {
     use std::hash::{DefaultHasher, Hasher};
-    let model: ClusterModel<RaftModel> = small().into_model();
+    let mut m = small();
+    m.losses = Losses::Anytime;
+    let model: ClusterModel<RaftModel> = m.into_model();
     let identity = [0, 1, 2];
     let fp = |f: &dyn Fn(&mut DefaultHasher)| {
         let mut h = DefaultHasher::new();
@@ -420,15 +537,24 @@ fn canonical_fingerprint_is_the_representatives() {
     );
 }
 
-/// The Figure 8 bug needs four terms. Its shortest counterexample is 27 steps, 29
-/// with unread replies kept: the unreduced trace loses two stale replies to make room
-/// in flight, which the reduced search forgot as they went stale. (A one-thread BFS
-/// without symmetry took over a minute; with it, seconds.)
+/// The Figure 8 bug needs four terms. Its shortest counterexample is 20 steps, with
+/// unread replies forgotten or kept (the steps that need room lose what is in the way
+/// of their sends). With messages lost at any moment it is 27 steps, and 29 with
+/// unread replies kept: that trace loses two stale replies to make room in flight,
+/// which the reduced search forgot as they went stale. (A one-thread BFS without
+/// symmetry took over a minute; with it, seconds.)
 #[test]
 fn bug_commit_old_term_by_count() {
-    find(Bug::CommitOldTermByCount, names::LEADER_COMPLETENESS, 27);
+    find(Bug::CommitOldTermByCount, names::LEADER_COMPLETENESS, 20);
     let mut kept = <RaftModel>::exposing(Bug::CommitOldTermByCount);
     kept.ignored = Ignored::Keep;
+    find_in(kept.clone(), names::LEADER_COMPLETENESS, 20);
+    find_in(
+        exposing_anytime(Bug::CommitOldTermByCount),
+        names::LEADER_COMPLETENESS,
+        27,
+    );
+    kept.losses = Losses::Anytime;
     find_in(kept, names::LEADER_COMPLETENESS, 29);
 }
 

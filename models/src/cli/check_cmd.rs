@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::cluster::{Bounds, ClusterModel, Duplicates, Ignored, Node, Protocol, Restarts};
+use crate::cluster::{Bounds, ClusterModel, Duplicates, Ignored, Losses, Node, Protocol, Restarts};
 use crate::raft_model::{Cmd, RaftModel};
 use crate::runner::{self, CheckOptions, StopWhen, Strategy};
 use clap::Args;
@@ -76,6 +76,10 @@ pub struct RaftBoundsArgs {
     /// search); by default they are forgotten at once, which reaches the same servers.
     #[arg(long)]
     pub keep_unread: bool,
+    /// Lose messages at any moment (the unreduced search); by default a message is
+    /// lost only when a step needs its room, which reaches the same servers.
+    #[arg(long)]
+    pub drop_anytime: bool,
     /// Services never take snapshots.
     #[arg(long)]
     pub no_snapshots: bool,
@@ -110,6 +114,9 @@ impl RaftBoundsArgs {
             if self.keep_unread {
                 model.ignored = Ignored::Keep;
             }
+            if self.drop_anytime {
+                model.losses = Losses::Anytime;
+            }
             return Ok(model);
         }
         let model = RaftModel {
@@ -140,6 +147,11 @@ impl RaftBoundsArgs {
                 Ignored::Keep
             } else {
                 Ignored::Forget
+            },
+            losses: if self.drop_anytime {
+                Losses::Anytime
+            } else {
+                Losses::ForRoom
             },
             max_heartbeats: self.max_heartbeats.0,
             core: Default::default(),
